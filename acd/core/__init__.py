@@ -1,0 +1,1 @@
+"""The pure core: plain synchronous code fed events and a clock, returning decisions."""

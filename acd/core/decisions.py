@@ -1,0 +1,72 @@
+"""What the core asks the world to do. Adapters carry these out; results come back as events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """Ring `agent` for `call_id`, showing the caller's number, for at most `ring_timeout` s."""
+
+    call_id: str
+    caller_channel: str
+    caller: str
+    agent: str
+    endpoint: str  # PJSIP endpoint name of the agent's softphone
+    ring_timeout: float
+    queue: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOffer:
+    """Stop ringing the agent: the caller hung up while the agent's phone rang."""
+
+    call_id: str
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """The call detail record as known now; written with upsert semantics on `call_id`.
+
+    Emitted at entry, at answer and at the end, so a crash between those loses nothing that
+    was already known.
+    """
+
+    call_id: str
+    caller: str
+    hotline: str
+    queue: str
+    entered_at: float
+    agent: str | None = None
+    answered_at: float | None = None
+    ended_at: float | None = None
+    disposition: str = "waiting"  # waiting, ringing, answered, abandoned, timeout
+    hangup_side: str | None = None  # caller, agent, system
+    offers: int = 0
+
+    @property
+    def wait_seconds(self) -> float | None:
+        end = self.answered_at if self.answered_at is not None else self.ended_at
+        return None if end is None else round(end - self.entered_at, 3)
+
+    @property
+    def talk_seconds(self) -> float | None:
+        if self.answered_at is None or self.ended_at is None:
+            return None
+        return round(self.ended_at - self.answered_at, 3)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStateChanged:
+    """For records and events: an agent moved between states."""
+
+    agent: str
+    old: str
+    new: str
+    reason: str | None
+    at: float
+
+
+Decision = Offer | CancelOffer | CallRecord | AgentStateChanged
