@@ -1,0 +1,256 @@
+"""`acd`: the one command ops use, in the style of `nginx -t` and `asterisk -rx`.
+
+Every command that prints data takes `--json`; every one has `--help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from acd.config import ConfigError, load_config
+from acd.config.models import Config
+
+DEFAULT_CONFIG = os.environ.get("ACD_CONFIG_DIR", "dialplans")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        result: int = args.func(args)
+        return result
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="acd", description="Contact-centre ACD engine.")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    def command(
+        name: str, help_text: str, func: Any, config: bool = True
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if config:
+            p.add_argument(
+                "--config",
+                "-c",
+                default=DEFAULT_CONFIG,
+                metavar="DIR",
+                help="the dialplans directory (default: $ACD_CONFIG_DIR or ./dialplans)",
+            )
+        p.set_defaults(func=func)
+        return p
+
+    p = command("check", "Validate the YAML config; print OK or one line per error.", cmd_check)
+    p.add_argument("dir", nargs="?", help="directory to check (default: --config)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    p = command("schema", "Write the JSON Schema of the config, for editors.", cmd_schema, False)
+    p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+
+    p = command("render", "Generate Asterisk include files and prompt audio.", cmd_render)
+    p.add_argument("--out", metavar="DIR", help="include files directory (default: from config)")
+    p.add_argument("--json", action="store_true", help="print the files written as JSON")
+
+    p = command("run", "Run the engine in the foreground.", cmd_run)
+    p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+
+    p = command("status", "Queues with waiting calls and agents with states.", cmd_status)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("calls", "Recent call detail records.", cmd_calls)
+    p.add_argument("--since", help="ISO time, or a duration like 30m, 2h, 1d")
+    p.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("agent", "Log an agent in or out, pause or make ready.", cmd_agent)
+    p.add_argument("action", choices=["login", "logout", "pause", "ready"])
+    p.add_argument("agent", help="the agent's work number")
+    p.add_argument("--reason", default="break", help="pause reason (default: break)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("lab", "Render, sync and start (or stop) the lab Asterisk.", cmd_lab)
+    p.add_argument("action", choices=["up", "down", "restart"])
+
+    p = command("db", "Database maintenance.", cmd_db)
+    p.add_argument("action", choices=["upgrade"])
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(Path(args.config))
+
+
+def _print(data: Any, as_json: bool, text: str) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2) if as_json else text)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    directory = Path(args.dir or args.config)
+    try:
+        config = load_config(directory)
+    except ConfigError as exc:
+        if args.json:
+            _print({"ok": False, "errors": exc.problems}, True, "")
+        else:
+            for problem in exc.problems:
+                print(problem)
+        return 1
+    _print(
+        {"ok": True, "queues": len(config.queues), "agents": len(config.agents)}, args.json, "OK"
+    )
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    schema = json.dumps(Config.model_json_schema(), indent=2, ensure_ascii=False)
+    if args.output:
+        Path(args.output).write_text(schema + "\n", encoding="utf-8")
+    else:
+        print(schema)
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from acd.lab import render
+
+    config = _config(args)
+    written = render(config, Path(args.out) if args.out else None)
+    _print([str(p) for p in written], args.json, "\n".join(f"wrote {p}" for p in written))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from acd.engine import Engine
+    from acd.settings import Paths
+
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    config = _config(args)
+    engine = Engine(config, Paths.resolve(config))
+    asyncio.run(engine.run())
+    return 0
+
+
+def _control(args: argparse.Namespace, payload: dict[str, Any]) -> dict[str, Any] | None:
+    from acd.control import EngineNotRunning, request
+    from acd.settings import Paths
+
+    paths = Paths.resolve(_config(args))
+    try:
+        return asyncio.run(request(paths.control_socket, payload))
+    except EngineNotRunning as exc:
+        print(f"acd: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    reply = _control(args, {"cmd": "status"})
+    if reply is None:
+        return 1
+    status = reply["status"]
+    lines = [f"AMI connected: {'yes' if status.get('ami_connected') else 'NO'}", "Queues:"]
+    for queue in status["queues"]:
+        lines.append(
+            f"  {queue['name']}: {len(queue['waiting'])} waiting, "
+            f"{len(queue['ringing'])} ringing, {queue['talking']} talking"
+        )
+        for call in queue["waiting"]:
+            lines.append(f"    {call['caller']} waiting {call['wait_seconds']}s")
+    lines.append("Agents:")
+    for agent in status["agents"]:
+        reason = f" ({agent['reason']})" if agent["reason"] else ""
+        lines.append(
+            f"  {agent['number']}: {agent['state']}{reason} for {agent['seconds_in_state']}s, "
+            f"phone {agent['device']}"
+        )
+    _print(status, args.json, "\n".join(lines))
+    return 0
+
+
+def cmd_agent(args: argparse.Namespace) -> int:
+    reply = _control(
+        args, {"cmd": "agent", "action": args.action, "agent": args.agent, "reason": args.reason}
+    )
+    if reply is None:
+        return 1
+    if not reply.get("ok"):
+        print(f"acd: {reply.get('error')}", file=sys.stderr)
+        return 1
+    _print(reply, args.json, f"agent {reply['agent']}: {reply['state']}")
+    return 0
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """An ISO time (naive means UTC) or a duration back from now: 90s, 30m, 2h, 1d."""
+    now = now or datetime.now(tz=UTC)
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text and text[-1] in units and text[:-1].replace(".", "", 1).isdigit():
+        return now - timedelta(seconds=float(text[:-1]) * units[text[-1]])
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise SystemExit(f"acd: --since {text!r}: use an ISO time or a duration like 30m") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def cmd_calls(args: argparse.Namespace) -> int:
+    from acd.records.queries import recent_calls
+    from acd.settings import Paths
+
+    paths = Paths.resolve(_config(args))
+    since = parse_since(args.since) if args.since else None
+    rows = asyncio.run(recent_calls(paths.database_url, since=since, limit=args.limit))
+    lines = [
+        f"{r['entered_at']}  {r['caller']:<16} {r['queue']:<10} agent {r['agent'] or '-':<6} "
+        f"wait {r['wait_seconds'] if r['wait_seconds'] is not None else '-'}s "
+        f"talk {r['talk_seconds'] if r['talk_seconds'] is not None else '-'}s "
+        f"{r['disposition']} ({r['hangup_side'] or '-'})"
+        for r in rows
+    ]
+    _print(rows, args.json, "\n".join(lines) or "no calls")
+    return 0
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    from acd import lab
+
+    config = _config(args)
+    if args.action == "down":
+        lab.stop_asterisk(lab.lab_root())
+        print("lab Asterisk stopped")
+    else:
+        lab.up(config, restart=args.action == "restart")
+        print(f"lab Asterisk running from {lab.lab_root()}")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from acd.records.migrate import upgrade
+    from acd.settings import Paths
+
+    upgrade(Paths.resolve(_config(args)).database_url)
+    print("database is at the latest schema")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

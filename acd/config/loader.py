@@ -1,0 +1,140 @@
+"""Load `dialplans/*.yaml` into one validated `Config`, or say exactly what is wrong and where.
+
+Ops may split the top-level sections over files as they like; a section set in two files is an
+error. Every problem comes out as `file:line: field: message`, like a compiler, so `acd check`
+reads like `nginx -t`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from acd.config.models import Config, GotoMenu, GotoQueue, MenuAction
+from acd.config.yamlpos import Loc, Positions, YamlProblem, dotted, load_positioned
+
+
+class ConfigError(Exception):
+    """One or more problems, each already formatted as `file:line: field: message`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_config(directory: Path) -> Config:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ConfigError([f"{directory}:0: (dir): not a directory"])
+    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    if not files:
+        raise ConfigError([f"{directory}:0: (dir): no *.yaml files"])
+    positions = Positions()
+    merged: dict[str, Any] = {}
+    problems: list[str] = []
+    for path in files:
+        own = Positions()
+        try:
+            data = load_positioned(path, own)
+        except YamlProblem as exc:
+            problems.append(str(exc))
+            continue
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            problems.append(f"{path}:1: (root): expected a mapping of sections")
+            continue
+        for key, value in data.items():
+            line = own.lines[(key,)][1]
+            if key in merged:
+                first = positions.lines[(key,)][0]
+                problems.append(f"{path}:{line}: {key}: section already set in {first}")
+                continue
+            merged[key] = value
+            positions.lines.update({k: v for k, v in own.lines.items() if k[:1] == (key,)})
+    if problems:
+        raise ConfigError(problems)
+    try:
+        config = Config.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(
+            [_format(positions, tuple(err["loc"]), err["msg"], directory) for err in exc.errors()]
+        ) from None
+    cross = list(_cross_check(config))
+    if cross:
+        raise ConfigError([_format(positions, loc, msg, directory) for loc, msg in cross])
+    return config
+
+
+def _format(positions: Positions, loc: Loc, message: str, directory: Path) -> str:
+    # pydantic puts union member names into locations ("GotoQueue"); they are not YAML keys.
+    clean: Loc = tuple(p for p in loc if not (isinstance(p, str) and p[:1].isupper()))
+    found = positions.lookup(clean)
+    path, line = found if found else (directory, 0)
+    return f"{path}:{line}: {dotted(clean)}: {message}"
+
+
+def _cross_check(config: Config) -> Iterable[tuple[Loc, str]]:
+    """Rules that span sections: names that must exist, numbers that must be unique."""
+    seen_agents: dict[str, int] = {}
+    for index, agent in enumerate(config.agents):
+        if agent.number in seen_agents:
+            yield (
+                ("agents", index, "number"),
+                f"duplicate agent {agent.number} (first is agents[{seen_agents[agent.number]}])",
+            )
+        seen_agents.setdefault(agent.number, index)
+        for skill in agent.skills:
+            if skill not in config.skills:
+                yield ("agents", index, "skills", skill), f"unknown skill {skill!r}"
+    queue_names: dict[str, int] = {}
+    for index, queue in enumerate(config.queues):
+        if queue.name in queue_names:
+            yield ("queues", index, "name"), f"duplicate queue {queue.name!r}"
+        queue_names.setdefault(queue.name, index)
+        for skill in queue.skills:
+            if skill not in config.skills:
+                yield ("queues", index, "skills", skill), f"unknown skill {skill!r}"
+    extensions: dict[str, str] = {}
+    hotline_names: set[str] = set()
+    for index, hotline in enumerate(config.hotlines):
+        if hotline.name in hotline_names:
+            yield ("hotlines", index, "name"), f"duplicate hotline {hotline.name!r}"
+        hotline_names.add(hotline.name)
+        if hotline.extension in extensions:
+            yield (
+                ("hotlines", index, "extension"),
+                f"extension {hotline.extension} already used by {extensions[hotline.extension]!r}",
+            )
+        extensions.setdefault(hotline.extension, hotline.name)
+        if hotline.menu not in hotline.menus:
+            yield ("hotlines", index, "menu"), f"unknown menu {hotline.menu!r}"
+        for prompt_loc, prompt in _hotline_prompts(index, hotline):
+            if prompt not in config.prompts:
+                yield prompt_loc, f"unknown prompt {prompt!r}"
+            elif getattr(config.prompts[prompt], hotline.language) is None:
+                yield prompt_loc, f"prompt {prompt!r} has no {hotline.language!r} text"
+        for menu_name, menu in hotline.menus.items():
+            base: Loc = ("hotlines", index, "menus", menu_name)
+            actions: list[tuple[Loc, MenuAction]] = [
+                ((*base, "options", digit), action) for digit, action in menu.options.items()
+            ]
+            actions.append(((*base, "fallback"), menu.fallback))
+            for loc, action in actions:
+                if isinstance(action, GotoQueue) and action.queue not in queue_names:
+                    yield (*loc, "queue"), f"unknown queue {action.queue!r}"
+                if isinstance(action, GotoMenu) and action.menu not in hotline.menus:
+                    yield (*loc, "menu"), f"unknown menu {action.menu!r}"
+
+
+def _hotline_prompts(index: int, hotline: Any) -> Iterable[tuple[Loc, str]]:
+    yield ("hotlines", index, "greeting"), hotline.greeting
+    if hotline.goodbye_prompt:
+        yield ("hotlines", index, "goodbye_prompt"), hotline.goodbye_prompt
+    for name, menu in hotline.menus.items():
+        yield ("hotlines", index, "menus", name, "prompt"), menu.prompt
+        if menu.invalid_prompt:
+            yield ("hotlines", index, "menus", name, "invalid_prompt"), menu.invalid_prompt

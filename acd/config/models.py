@@ -1,0 +1,164 @@
+"""The shape of `dialplans/`: what ops may write, with the seeds' rules as defaults.
+
+Every model forbids unknown keys: a typo in a YAML file must be an error, not a setting that
+silently does nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+NAME = r"^[a-z][a-z0-9_-]{0,39}$"
+Name = Annotated[str, Field(pattern=NAME)]
+Digits = Annotated[str, Field(pattern=r"^[0-9*#]{1,20}$")]
+SkillLevel = Annotated[int, Field(ge=1, le=5)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Centre(Strict):
+    name: str = "家政服务专线"
+    timezone: str = "Asia/Shanghai"
+
+
+class AmiSettings(Strict):
+    # Loopback unless configured: AMI can originate calls, it must never face a network.
+    host: str = "127.0.0.1"
+    port: int = Field(default=5038, ge=1, le=65535)
+    username: str = "acd"
+    ping_interval: float = Field(default=10.0, gt=0)
+    ping_timeout: float = Field(default=5.0, gt=0)
+
+
+class AgiSettings(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=4573, ge=1, le=65535)
+
+
+class EngineSettings(Strict):
+    state_dir: str = ".lab"
+    # None: SQLite in the state dir, the embedded default.
+    database_url: str | None = None
+    ami: AmiSettings = AmiSettings()
+    agi: AgiSettings = AgiSettings()
+
+
+class AsteriskSettings(Strict):
+    # Where `acd render` writes the generated include files.
+    conf_dir: str = "asterisk-conf/generated"
+    # Asterisk's sounds directory: prompts are rendered into its `acd/` folder.
+    sounds_dir: str = ".lab/root/usr/share/asterisk/sounds"
+    # Longest a caller holds with no engine decision before the dialplan's fallback route.
+    max_hold_seconds: int = Field(default=1800, ge=10)
+
+
+class SipSettings(Strict):
+    bind: str = "127.0.0.1"
+    port: int = Field(default=5060, ge=1, le=65535)
+    # Where callers' calls come from (a trunk or test caller). Agents are identified by their
+    # username first, so an agent on the same address is still an agent, not a caller.
+    caller_match: list[str] = ["127.0.0.1"]
+    # OPTIONS pings to agents' phones; 0 relies on registration expiry alone.
+    qualify_seconds: int = Field(default=30, ge=0)
+    codecs: list[str] = ["ulaw", "alaw"]
+
+
+class QueueConfig(Strict):
+    name: Name
+    description: str = ""
+    # skill -> minimum level an agent needs to be offered this queue's calls
+    skills: dict[str, SkillLevel] = Field(min_length=1)
+    # The seeds: answer within 3 rings (about 5 s a ring here).
+    ring_timeout: float = Field(default=15.0, gt=0, le=300)
+    wrapup_seconds: float = Field(default=10.0, ge=0, le=3600)
+    # After a no-answer the agent is paused so the next caller does not ring an empty desk.
+    pause_on_no_answer: bool = True
+
+
+class AgentConfig(Strict):
+    number: Annotated[str, Field(pattern=r"^[0-9]{2,10}$")]  # the seeds' work number
+    name: str = ""
+    skills: dict[str, SkillLevel] = {}
+    role: Literal["agent", "supervisor"] = "agent"
+    trainee: bool = False
+    # Log the agent in when the engine starts (lab and small sites); otherwise they log in
+    # from the CLI or their phone.
+    auto_login: bool = False
+
+
+class GotoQueue(Strict):
+    queue: Name
+    priority: int = Field(default=0, ge=0, le=100)
+
+
+class GotoMenu(Strict):
+    menu: Name
+
+
+class Goodbye(Strict):
+    goodbye: Literal[True]
+
+
+MenuAction = GotoQueue | GotoMenu | Goodbye
+
+
+class MenuConfig(Strict):
+    prompt: Name
+    options: dict[Digits, MenuAction] = Field(min_length=1)
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    retries: int = Field(default=2, ge=0, le=10)
+    invalid_prompt: Name | None = None
+    # Never a dead end: after the retries the caller goes here.
+    fallback: MenuAction
+
+    @field_validator("options")
+    @classmethod
+    def _single_digit(cls, value: dict[str, MenuAction]) -> dict[str, MenuAction]:
+        for digit in value:
+            if not re.fullmatch(r"[0-9*#]", digit):
+                raise ValueError(f"option {digit!r} must be one key: 0-9, * or #")
+        return value
+
+
+class HotlineConfig(Strict):
+    name: Name
+    extension: Digits
+    language: Literal["zh", "en"] = "zh"
+    greeting: Name
+    menu: Name
+    menus: dict[Name, MenuConfig] = Field(min_length=1)
+    goodbye_prompt: Name | None = None
+
+
+class PromptText(Strict):
+    zh: str | None = None
+    en: str | None = None
+
+
+class Config(Strict):
+    centre: Centre = Centre()
+    engine: EngineSettings = EngineSettings()
+    sip: SipSettings = SipSettings()
+    asterisk: AsteriskSettings = AsteriskSettings()
+    skills: dict[Name, str] = Field(min_length=1)
+    queues: list[QueueConfig] = Field(min_length=1)
+    agents: list[AgentConfig] = []
+    hotlines: list[HotlineConfig] = Field(min_length=1)
+    prompts: dict[Name, PromptText] = {}
+
+    def queue(self, name: str) -> QueueConfig:
+        for queue in self.queues:
+            if queue.name == name:
+                return queue
+        raise KeyError(name)
+
+    def hotline(self, name: str) -> HotlineConfig:
+        for hotline in self.hotlines:
+            if hotline.name == name:
+                return hotline
+        raise KeyError(name)

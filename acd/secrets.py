@@ -1,0 +1,47 @@
+"""Generated secrets (AMI secret, agents' SIP passwords), kept in a file outside git.
+
+Generated once and reused, so re-rendering the config does not log every phone out; the file
+is created owner-only because anyone who reads it can place calls as an agent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+PASSWORD_BYTES = 24  # 32 URL-safe characters
+
+
+def load_secrets(path: Path, agents: Iterable[str] = ()) -> dict[str, Any]:
+    """Read the secrets file, adding any that are missing, and write it back if it changed."""
+    data: dict[str, Any] = {}
+    if path.exists():
+        data = json.loads(path.read_text(encoding="utf-8"))
+    changed = False
+    if "ami_secret" not in data:
+        data["ami_secret"] = secrets.token_urlsafe(PASSWORD_BYTES)
+        changed = True
+    passwords: dict[str, str] = data.setdefault("agents", {})
+    for number in agents:
+        if number not in passwords:
+            passwords[number] = secrets.token_urlsafe(PASSWORD_BYTES)
+            changed = True
+    if changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2)
+        os.replace(tmp, path)
+    return data
+
+
+def ami_secret(path: Path) -> str:
+    env = os.environ.get("ACD_AMI_SECRET")
+    if env:
+        return env
+    return str(load_secrets(path)["ami_secret"])
