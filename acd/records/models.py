@@ -1,0 +1,184 @@
+"""The records schema and the one way of reaching it.
+
+The same models must serve SQLite in the lab and PostgreSQL in production, so times go through
+`UTCDateTime` (SQLite has no time zone storage) and engines are built by `make_engine`, which
+applies the SQLite settings that let one writer and many readers share the file.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    event,
+)
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.types import TypeDecorator
+
+# Dialects whose timestamp type keeps the offset; everywhere else UTC is stored naive.
+_AWARE_DIALECTS = frozenset({"postgresql"})
+
+#: Seconds a SQLite statement waits for a lock before giving up (overridable by ?timeout=).
+SQLITE_BUSY_TIMEOUT = 5.0
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware-UTC datetime on every backend.
+
+    SQLite drops the offset and hands back naive values; callers comparing those with aware
+    datetimes would crash or, worse, silently compare local time with UTC. Naive input is
+    refused for the same reason: its zone is a guess.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: records only hold aware UTC times")
+        value = value.astimezone(UTC)
+        return value if dialect.name in _AWARE_DIALECTS else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# Fixed names so the hand-written migrations and the models agree on every backend.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class CallRow(Base):
+    """One row per call, overwritten as the call progresses (see `CallRecord`).
+
+    Dispositions and hangup sides are plain strings without CHECK constraints: the core owns
+    the vocabulary, and a constraint here would turn a new value into a write that can never
+    succeed.
+    """
+
+    __tablename__ = "calls"
+
+    call_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    caller: Mapped[str] = mapped_column(String(64))
+    hotline: Mapped[str] = mapped_column(String(64))
+    queue: Mapped[str] = mapped_column(String(128))
+    agent: Mapped[str | None] = mapped_column(String(64), index=True)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    wait_seconds: Mapped[float | None] = mapped_column(Float)
+    talk_seconds: Mapped[float | None] = mapped_column(Float)
+    disposition: Mapped[str] = mapped_column(String(16))
+    hangup_side: Mapped[str | None] = mapped_column(String(16))
+    offers: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AgentStateRow(Base):
+    """Append-only history of agent state changes, for occupancy and login reports."""
+
+    __tablename__ = "agent_states"
+    # Reports ask "what did agent X do between T1 and T2".
+    __table_args__ = (Index("ix_agent_states_agent_at", "agent", "at"),)
+
+    # BIGINT on PostgreSQL for a history that never shrinks; SQLite only autoincrements an
+    # INTEGER PRIMARY KEY.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    agent: Mapped[str] = mapped_column(String(64))
+    old_state: Mapped[str] = mapped_column(String(32))
+    new_state: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+def ensure_sqlite_dir(url: str | URL) -> None:
+    """Create the folder of a SQLite file: SQLite creates the file but not its directory."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(url: str | URL, *, immediate_writes: bool = False, **kwargs: Any) -> AsyncEngine:
+    """An async engine with the settings this schema needs on its backend.
+
+    For SQLite: WAL so readers never block the writer, a busy timeout so short lock contention
+    is waited out instead of failing, and - with `immediate_writes` - `BEGIN IMMEDIATE` so a
+    write transaction takes the write lock up front; a deferred BEGIN that later upgrades its
+    lock can fail with SQLITE_BUSY without the busy handler ever being consulted.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_async_engine(parsed, **kwargs)
+
+    raw_timeout = parsed.query.get("timeout")
+    if isinstance(raw_timeout, tuple):
+        raw_timeout = raw_timeout[-1]
+    busy_ms = int(float(raw_timeout if raw_timeout is not None else SQLITE_BUSY_TIMEOUT) * 1000)
+    in_memory = parsed.database in (None, "", ":memory:")
+
+    engine = create_async_engine(parsed, **kwargs)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Take transaction control away from the sqlite3 module (see SQLAlchemy's "Enabling
+        # Non-Legacy SQLite Transactional Modes"); BEGIN is emitted by the hook below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                # Safe with WAL (a crash may lose the last commits, never corrupt) and much
+                # cheaper than FULL for many small transactions.
+                cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    begin = "BEGIN IMMEDIATE" if immediate_writes else "BEGIN"
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine

@@ -1,0 +1,285 @@
+"""Persist call records and agent state changes without ever holding up call handling.
+
+The engine must keep routing calls while the database is slow, locked or down, so `submit`
+only queues; a single task writes in submission order and, when the database refuses, keeps
+the items and retries with backoff. Order matters because a call's record is upserted several
+times and the last write must be the latest state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import insert, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from acd.clock import to_datetime
+from acd.core.decisions import AgentStateChanged, CallRecord
+from acd.records.models import AgentStateRow, CallRow, ensure_sqlite_dir, make_engine
+
+Item = CallRecord | AgentStateChanged
+
+#: Items per transaction: enough to catch up quickly after an outage, small enough that the
+#: SQLite write lock is never held for long.
+BATCH_MAX = 200
+
+_CALL_COLUMNS = tuple(column.name for column in CallRow.__table__.columns)
+_CALL_UPDATE_COLUMNS = tuple(name for name in _CALL_COLUMNS if name != "call_id")
+
+
+def _call_row(record: CallRecord, now: datetime) -> dict[str, Any]:
+    return {
+        "call_id": record.call_id,
+        "caller": record.caller,
+        "hotline": record.hotline,
+        "queue": record.queue,
+        "agent": record.agent,
+        "entered_at": to_datetime(record.entered_at),
+        "answered_at": None if record.answered_at is None else to_datetime(record.answered_at),
+        "ended_at": None if record.ended_at is None else to_datetime(record.ended_at),
+        "wait_seconds": record.wait_seconds,
+        "talk_seconds": record.talk_seconds,
+        "disposition": record.disposition,
+        "hangup_side": record.hangup_side,
+        "offers": record.offers,
+        "updated_at": now,
+    }
+
+
+def _state_row(change: AgentStateChanged) -> dict[str, Any]:
+    return {
+        "agent": change.agent,
+        "old_state": change.old,
+        "new_state": change.new,
+        "reason": change.reason,
+        "at": to_datetime(change.at),
+    }
+
+
+def _is_bad_item(error: BaseException) -> bool:
+    """True when retrying cannot help because the data itself is refused.
+
+    Everything else - locks, lost connections, a schema not migrated yet, missing grants -
+    is something an operator or time can fix, so those items are kept and retried.
+    """
+    if isinstance(error, sa_exc.IntegrityError | sa_exc.DataError):
+        return True
+    # A StatementError that is not a DBAPIError failed while binding parameters, before the
+    # database was asked anything.
+    return isinstance(error, sa_exc.StatementError) and not isinstance(error, sa_exc.DBAPIError)
+
+
+def _short(error: BaseException) -> str:
+    """The driver's message without SQLAlchemy's appended SQL and parameters (caller numbers)."""
+    if isinstance(error, sa_exc.DBAPIError) and error.orig is not None:
+        error = error.orig
+    return f"{type(error).__name__}: {error}"
+
+
+class RecordWriter:
+    """Queue of records with one task draining it into the database.
+
+    `submit` must be called from the event loop's thread. Items are written in submission
+    order; several upserts of one call within a batch collapse to the last one, which is what
+    the row would end up holding anyway.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        logger: logging.Logger | None = None,
+        retry_initial: float = 0.2,
+        retry_max: float = 5.0,
+    ) -> None:
+        if retry_initial <= 0 or retry_max < retry_initial:
+            raise ValueError("need 0 < retry_initial <= retry_max")
+        self._url = url
+        self._log = logger if logger is not None else logging.getLogger(__name__)
+        self._retry_initial = retry_initial
+        self._retry_max = retry_max
+        self._queue: asyncio.Queue[Item | None] = asyncio.Queue()
+        self._buffer: list[Item] = []  # taken from the queue, not yet committed
+        self._pending = 0
+        self._engine: AsyncEngine | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @property
+    def pending(self) -> int:
+        """Items submitted but not yet committed (or given up on as unwritable)."""
+        return self._pending
+
+    async def start(self) -> None:
+        """Create the engine and the writer task; items submitted earlier are kept."""
+        if self._closed:
+            raise RuntimeError("RecordWriter is closed")
+        self._start()
+
+    def _start(self) -> None:
+        if self._task is not None:
+            return
+        ensure_sqlite_dir(self._url)
+        self._engine = make_engine(self._url, immediate_writes=True)
+        self._task = asyncio.create_task(self._run(self._engine), name="acd-record-writer")
+        self._task.add_done_callback(self._on_task_done)
+
+    def submit(self, item: CallRecord | AgentStateChanged) -> None:
+        """Queue `item` for writing; never blocks and never drops."""
+        if self._closed:
+            raise RuntimeError("RecordWriter is closed")
+        if not isinstance(item, CallRecord | AgentStateChanged):
+            raise TypeError(f"cannot record {type(item).__name__}")
+        self._queue.put_nowait(item)
+        self._pending += 1
+
+    async def close(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 - public API
+        """Write everything already submitted, then release the database.
+
+        With a `timeout`, gives up after that many seconds (the database may be down for
+        good at shutdown); whatever was not written is reported in the log.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        if self._task is None:
+            if self._pending == 0:
+                return
+            self._start()  # items were submitted before start(); write them now
+        task, engine = self._task, self._engine
+        assert task is not None and engine is not None
+        self._queue.put_nowait(None)
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        except TimeoutError:
+            self._log.error(
+                "record writer closed after %.1fs with %d items unwritten", timeout, self._pending
+            )
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await engine.dispose()
+
+    def _on_task_done(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self._log.error("record writer task died", exc_info=task.exception())
+
+    async def _run(self, engine: AsyncEngine) -> None:
+        stopping = False
+        while True:
+            if not self._buffer:
+                if stopping:
+                    return
+                first = await self._queue.get()
+                if first is None:
+                    return
+                self._buffer.append(first)
+            while not stopping and len(self._buffer) < BATCH_MAX:
+                try:
+                    item = self._queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    break
+                if item is None:
+                    stopping = True
+                else:
+                    self._buffer.append(item)
+            batch = self._buffer[:BATCH_MAX]
+            await self._write_until_done(engine, batch)
+            del self._buffer[: len(batch)]
+            self._pending -= len(batch)
+
+    async def _write_until_done(self, engine: AsyncEngine, batch: Sequence[Item]) -> None:
+        delay = self._retry_initial
+        attempt = 0
+        while True:
+            try:
+                await self._write(engine, batch)
+            except Exception as error:
+                if _is_bad_item(error):
+                    await self._isolate_bad_items(engine, batch, error)
+                    return
+                attempt += 1
+                self._log.warning(
+                    "records not written (attempt %d, %d pending), retrying in %.2fs: %s",
+                    attempt,
+                    self._pending,
+                    delay,
+                    _short(error),
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._retry_max)
+            else:
+                if attempt:
+                    self._log.info("records written again after %d failed attempts", attempt)
+                return
+
+    async def _isolate_bad_items(
+        self, engine: AsyncEngine, batch: Sequence[Item], error: Exception
+    ) -> None:
+        """Write a refused batch item by item so one bad record cannot block the rest.
+
+        An item the database refuses on its own can never be written; it is logged in full,
+        so it can be recovered by hand, and skipped - the alternative is a queue stuck forever.
+        """
+        if len(batch) == 1:
+            self._log.error("record refused by the database, skipped: %r (%s)", batch[0], error)
+            return
+        for item in batch:
+            await self._write_until_done(engine, [item])
+
+    async def _write(self, engine: AsyncEngine, batch: Sequence[Item]) -> None:
+        now = datetime.now(UTC)
+        calls: dict[str, dict[str, Any]] = {}
+        states: list[dict[str, Any]] = []
+        for item in batch:
+            if isinstance(item, CallRecord):
+                calls[item.call_id] = _call_row(item, now)
+            else:
+                states.append(_state_row(item))
+        async with engine.begin() as conn:
+            if calls:
+                await _upsert_calls(conn, list(calls.values()))
+            if states:
+                await conn.execute(insert(AgentStateRow), states)
+
+
+async def _upsert_calls(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Insert or overwrite whole call rows; `rows` must not repeat a call_id."""
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        sqlite_stmt = sqlite.insert(CallRow)
+        await conn.execute(
+            sqlite_stmt.on_conflict_do_update(
+                index_elements=[CallRow.call_id],
+                set_={name: sqlite_stmt.excluded[name] for name in _CALL_UPDATE_COLUMNS},
+            ),
+            rows,
+        )
+    elif dialect == "postgresql":
+        pg_stmt = postgresql.insert(CallRow)
+        await conn.execute(
+            pg_stmt.on_conflict_do_update(
+                index_elements=[CallRow.call_id],
+                set_={name: pg_stmt.excluded[name] for name in _CALL_UPDATE_COLUMNS},
+            ),
+            rows,
+        )
+    else:
+        # No native upsert: safe here because this task is the only writer of `calls`.
+        for row in rows:
+            result = await conn.execute(
+                update(CallRow)
+                .where(CallRow.call_id == row["call_id"])
+                .values({name: row[name] for name in _CALL_UPDATE_COLUMNS})
+            )
+            if result.rowcount == 0:
+                await conn.execute(insert(CallRow).values(row))
