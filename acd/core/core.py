@@ -169,7 +169,7 @@ class Core:
             return
         out.append(replace(call.record, ended_at=now, disposition="answered", hangup_side=side))
         if agent is not None and agent.call_id == call_id:
-            self._end_talk(agent, now, out)
+            self._end_talk(agent, call.record.queue, now, out)
 
     def _offer_answered(self, event: ev.OfferAnswered, now: float, out: list[Decision]) -> None:
         call = self.calls.get(event.call_id)
@@ -221,15 +221,17 @@ class Core:
             # Hung up before answering (rejected): treated as a failed offer.
             self._offer_failed(event.call_id, agent.number, "rejected", now, out)
             return
+        queue = ""
         if call is not None and call.status is CallStatus.TALKING:
             self.calls.pop(event.call_id)
+            queue = call.record.queue
             out.append(replace(call.record, ended_at=now, hangup_side="agent"))
-        self._end_talk(agent, now, out)
+        self._end_talk(agent, queue, now, out)
 
-    def _end_talk(self, agent: Agent, now: float, out: list[Decision]) -> None:
+    def _end_talk(self, agent: Agent, queue_name: str, now: float, out: list[Decision]) -> None:
         if agent.state is not AgentState.ON_CALL:
             return
-        queue = self._queue_of(agent.call_id) if agent.call_id else None
+        queue = self.queues.get(queue_name)
         agent.call_id = None
         self._transition(agent, Trigger.HANGUP, now, out)
         wrapup = queue.wrapup_seconds if queue else 0.0
