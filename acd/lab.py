@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -71,6 +72,17 @@ def sync_config(root: Path, generated: list[Path]) -> None:
     subprocess.run(
         ["chroot", str(root), "chown", "-R", "root:asterisk", "/etc/asterisk"], check=True
     )
+    # Asterisk resolves its own host name at start; without it in the root's hosts file every
+    # start logs lookup errors.
+    hosts = root / "etc" / "hosts"
+    name = socket.gethostname()
+    known = hosts.read_text(encoding="utf-8", errors="replace") if hosts.exists() else ""
+    if not known:
+        known = "127.0.0.1 localhost\n::1 localhost\n"
+        hosts.write_text(known, encoding="utf-8")
+    if name not in known.split():
+        with hosts.open("a", encoding="utf-8") as handle:
+            handle.write(f"127.0.1.1 {name}\n")
 
 
 def start_asterisk(root: Path, timeout: float = 60.0) -> None:

@@ -91,7 +91,7 @@ def render_pjsip(config: Config, secrets: dict[str, object]) -> str:
             "direct_media=no",
             "rtp_symmetric=yes",
             "force_rport=yes",
-            "rewrite_contact=yes",
+            f"rewrite_contact={'yes' if sip.agents_behind_nat else 'no'}",
             f"auth={agent.number}",
             f"aors={agent.number}",
             f'callerid="{display}" <{agent.number}>',

@@ -7,7 +7,7 @@ menu can press before the prompt ends; the key ends playback and goes straight t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from acd.agi import AgiSession
 from acd.clock import Clock
@@ -22,7 +22,7 @@ ALL_KEYS = "0123456789*#"
 
 def make_ivr_handler(
     get_config: Callable[[], Config], clock: Clock
-) -> Callable[[AgiSession], object]:
+) -> Callable[[AgiSession], Awaitable[None]]:
     async def handle(session: AgiSession) -> None:
         config = get_config()
         request = session.request

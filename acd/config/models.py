@@ -66,6 +66,10 @@ class SipSettings(Strict):
     # OPTIONS pings to agents' phones; 0 relies on registration expiry alone.
     qualify_seconds: int = Field(default=30, ge=0)
     codecs: list[str] = ["ulaw", "alaw"]
+    # Phones behind NAT need Asterisk to reach them at the address their REGISTER came from;
+    # on a LAN the Contact they send is right, and rewriting it would break phones that
+    # register from one port and take calls on another.
+    agents_behind_nat: bool = False
 
 
 class QueueConfig(Strict):

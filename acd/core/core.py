@@ -19,8 +19,9 @@ from acd.core.decisions import AgentStateChanged, CallRecord, CancelOffer, Decis
 from acd.core.routing import QueueKey, WaitingLine, heads_in_order, pick_agent
 from agents.state import AgentState, IllegalTransition, Trigger, next_state
 
-# Asterisk device states in which a phone cannot take an ACD call at all.
-UNREACHABLE = frozenset({"UNAVAILABLE", "INVALID"})
+# Asterisk device states in which a phone cannot take an ACD call at all. UNKNOWN counts: a
+# phone we have heard nothing about is not rung until Asterisk says it is registered.
+UNREACHABLE = frozenset({"UNAVAILABLE", "INVALID", "UNKNOWN"})
 # Device states that mean the phone is busy with something.
 BUSY = frozenset({"INUSE", "BUSY", "RINGING", "RINGINUSE", "ONHOLD"})
 # Slack on top of the ring timeout before the core gives up on an offer by itself, in case
@@ -50,7 +51,7 @@ class Agent:
     role: str
     state: AgentState = AgentState.LOGGED_OUT
     reason: str | None = None
-    since: float = 0.0
+    since: float | None = None  # None until the core first sees the agent change
     idle_since: float = 0.0
     device: str = "UNKNOWN"
     call_id: str | None = None
@@ -254,6 +255,8 @@ class Core:
     ) -> None:
         new = next_state(agent.number, agent.state, trigger)
         old = agent.state
+        if new is old and new is AgentState.READY:
+            return  # "ready" while ready: nothing changes, nothing to record
         agent.state = new
         agent.reason = reason if new is AgentState.NOT_READY else None
         agent.since = now
@@ -367,7 +370,7 @@ class Core:
                 "state": a.state.value,
                 "reason": a.reason,
                 "device": a.device,
-                "seconds_in_state": round(now - a.since, 1),
+                "seconds_in_state": None if a.since is None else round(now - a.since, 1),
                 "call_id": a.call_id,
                 "calls_taken": a.calls_taken,
             }

@@ -1,0 +1,430 @@
+"""FastAGI as values: the bytes Asterisk sends, parsed without any socket in sight.
+
+Kept apart from the server so every odd input (truncated or hostile headers, out-of-band HANGUP
+lines, multi-line 520 usage blocks, replies whose data contains parentheses) can be fed in
+directly by tests and property checks, and so that the only exception a parser raises on bad
+input is `AgiProtocolError`.
+
+Facts about Asterisk 22's res_agi that shape this module:
+
+* The environment is "agi_key: value" lines ended by an empty line; FastAGI puts
+  ``agi_network`` and ``agi_network_script`` (the URL path after the host, query string
+  included) before the rest.
+* Commands are read with ``fgets`` into a 2048-byte buffer: a longer line is silently cut and
+  its tail executed as a second command, so `command_line` refuses such lines.
+* Arguments are split by a small shell-like parser that understands double quotes and
+  backslash escapes, which is what `quote` targets.
+* "HANGUP" is written on its own line whenever the channel goes away, between replies, so it
+  can precede the reply to the command just sent.
+* A 520 reply with usage text spans several lines; the usage text is written verbatim and may
+  lack a final newline, gluing "520 End of proper usage." onto its last line.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+MAX_HEADER_BYTES = 64 * 1024
+"""Cap on the environment block; a real one is well under 2 KiB, so more means garbage."""
+
+MAX_REPLY_BYTES = 64 * 1024
+"""Cap on one reply, multi-line usage text included (a GET VARIABLE value can be long)."""
+
+MAX_COMMAND_BYTES = 2046
+"""Longest command Asterisk reads whole: AGI_BUF_LEN is 2048, fgets keeps room for NUL and LF."""
+
+DTMF_DIGITS = frozenset("0123456789*#ABCD")
+
+
+class AgiProtocolError(Exception):
+    """The peer sent something that is not FastAGI; nothing more on that connection is trusted."""
+
+
+class AgiError(Exception):
+    """Asterisk refused or failed a command while the channel is still there.
+
+    The reply rides along so callers can tell a 510 from a 520 and read the usage text.
+    """
+
+    def __init__(self, message: str, reply: AgiReply | None = None) -> None:
+        super().__init__(message)
+        self.reply = reply
+
+
+class AgiCommandFailed(AgiError):
+    """A command answered result=-1 (or -2) but the channel is verifiably still up.
+
+    Separate from `AgiHangup` because a missing prompt file must not look like a caller who
+    left: the first is a bug to fix, the second is business as usual.
+    """
+
+
+class AgiHangup(Exception):
+    """The channel is gone (or the AGI connection is), so the handler should just stop.
+
+    Raised out of every command once Asterisk has said HANGUP, answered 511, or closed the
+    socket; carries the reply if one still arrived.
+    """
+
+    def __init__(self, message: str = "channel hung up", reply: AgiReply | None = None) -> None:
+        super().__init__(message)
+        self.reply = reply
+
+
+class AgiTimeout(AgiHangup):
+    """No reply in time; the session is unusable because a late reply would be misattributed.
+
+    A subclass of `AgiHangup` so that handlers which only care about "the call is over for me"
+    need a single except clause.
+    """
+
+
+@dataclass(frozen=True)
+class AgiRequest:
+    """What Asterisk told us about the call when it connected.
+
+    `env` keeps the keys exactly as sent (``agi_channel``...), so nothing Asterisk adds in a
+    later version is lost; `script` is the route key and `params` its query string.
+    """
+
+    env: dict[str, str]
+    script: str
+    params: dict[str, str]
+    args: list[str]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AgiRequest:
+        raw_script = env.get("agi_network_script")
+        if raw_script is None:
+            raw_script = _script_from_url(env.get("agi_request", ""))
+        script, params = split_script(raw_script)
+        args: list[str] = []
+        while (arg := env.get(f"agi_arg_{len(args) + 1}")) is not None:
+            args.append(arg)
+        return cls(env=dict(env), script=script, params=params, args=args)
+
+    def _get(self, key: str) -> str:
+        return self.env.get(f"agi_{key}", "")
+
+    @property
+    def url(self) -> str:
+        return self._get("request")
+
+    @property
+    def channel(self) -> str:
+        return self._get("channel")
+
+    @property
+    def uniqueid(self) -> str:
+        return self._get("uniqueid")
+
+    @property
+    def callerid(self) -> str:
+        """Caller number; Asterisk sends the literal "unknown" when there is none."""
+        return self._get("callerid")
+
+    @property
+    def calleridname(self) -> str:
+        """Caller name; Asterisk sends the literal "unknown" when there is none."""
+        return self._get("calleridname")
+
+    @property
+    def context(self) -> str:
+        return self._get("context")
+
+    @property
+    def extension(self) -> str:
+        return self._get("extension")
+
+    @property
+    def priority(self) -> str:
+        return self._get("priority")
+
+    @property
+    def language(self) -> str:
+        return self._get("language")
+
+    @property
+    def channel_type(self) -> str:
+        return self._get("type")
+
+    @property
+    def dnid(self) -> str:
+        return self._get("dnid")
+
+    @property
+    def rdnis(self) -> str:
+        return self._get("rdnis")
+
+    @property
+    def accountcode(self) -> str:
+        return self._get("accountcode")
+
+    @property
+    def version(self) -> str:
+        return self._get("version")
+
+
+@dataclass(frozen=True)
+class AgiReply:
+    """One complete reply; `raw` keeps every line so nothing is lost to lenient parsing."""
+
+    code: int
+    result: str
+    data: str
+    endpos: int | None
+    raw: str
+
+    @property
+    def usage(self) -> str:
+        """The usage text of a multi-line reply (a 520), without its first and last lines."""
+        lines = self.raw.split("\n")
+        if len(lines) < 2:
+            return ""
+        last = lines[-1]
+        end = last.rfind(f"{self.code} ")
+        body = [*lines[1:-1], last[:end]] if end > 0 else lines[1:-1]
+        return "\n".join(body).rstrip("\n")
+
+
+class Notice(enum.Enum):
+    """Lines Asterisk sends on its own, not as a reply to anything."""
+
+    HANGUP = "HANGUP"
+
+
+def split_script(raw: str) -> tuple[str, dict[str, str]]:
+    """Route key and parameters from ``agi_network_script`` ("ivr?hotline=home").
+
+    Slashes are stripped so "agi://host/ivr/" and "agi://host/ivr" reach the same handler.
+    """
+    path, _, query = raw.partition("?")
+    path = path.partition("#")[0].strip("/")
+    try:
+        parsed = parse_qs(query, keep_blank_values=True)
+    except ValueError as exc:  # pragma: no cover - parse_qs only raises with max_num_fields
+        raise AgiProtocolError(f"unparsable query string {query!r}") from exc
+    return path, {key: values[0] for key, values in parsed.items()}
+
+
+def _script_from_url(url: str) -> str:
+    """Fallback for a peer that sent no agi_network_script: take it from agi_request."""
+    if "://" not in url:
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+_KEY_RE = re.compile(r"agi_[A-Za-z0-9_]+")
+
+
+class HeaderParser:
+    """Accumulates bytes until the blank line that ends the AGI environment.
+
+    Works on arbitrary chunks so it does not care how the transport splits the stream; bytes
+    after the blank line are kept in `remainder` (Asterisk may send HANGUP right away).
+    """
+
+    def __init__(self, max_bytes: int = MAX_HEADER_BYTES) -> None:
+        self._max = max_bytes
+        self._buf = bytearray()
+        self._consumed = 0
+        self._env: dict[str, str] = {}
+        self._request: AgiRequest | None = None
+        self._error: AgiProtocolError | None = None
+        self.remainder = b""
+
+    @property
+    def request(self) -> AgiRequest | None:
+        return self._request
+
+    def feed(self, data: bytes) -> AgiRequest | None:
+        """Return the request once the environment is complete, else None."""
+        if self._error is not None:
+            raise self._error
+        if self._request is not None:
+            self.remainder += data
+            return self._request
+        try:
+            return self._feed(data)
+        except AgiProtocolError as exc:
+            self._error = exc
+            raise
+
+    def feed_eof(self) -> None:
+        """The peer closed the connection; only fine once the environment is complete."""
+        if self._request is None:
+            got = self._consumed + len(self._buf)
+            raise AgiProtocolError(
+                f"connection closed after {got} bytes, before the end of the AGI environment"
+            )
+
+    def _feed(self, data: bytes) -> AgiRequest | None:
+        self._buf += data
+        while (newline := self._buf.find(b"\n")) >= 0:
+            line = bytes(self._buf[:newline])
+            del self._buf[: newline + 1]
+            self._consumed += newline + 1
+            if self._consumed > self._max:
+                raise AgiProtocolError(f"AGI environment longer than {self._max} bytes")
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            if not line:
+                if not self._env:
+                    raise AgiProtocolError("empty AGI environment")
+                self.remainder = bytes(self._buf)
+                self._buf.clear()
+                self._request = AgiRequest.from_env(self._env)
+                return self._request
+            self._add(line)
+        if self._consumed + len(self._buf) > self._max:
+            raise AgiProtocolError(f"AGI environment longer than {self._max} bytes")
+        return None
+
+    def _add(self, line: bytes) -> None:
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise AgiProtocolError(f"AGI environment line is not UTF-8: {line[:80]!r}") from exc
+        key, sep, value = text.partition(":")
+        if not sep or not _KEY_RE.fullmatch(key):
+            raise AgiProtocolError(f"not an AGI environment line: {text[:80]!r}")
+        self._env[key] = value[1:] if value.startswith(" ") else value
+
+
+def parse_header(data: bytes) -> AgiRequest:
+    """Parse a complete environment block in one go (tests, replays)."""
+    parser = HeaderParser()
+    request = parser.feed(data)
+    if request is None:
+        parser.feed_eof()
+        raise AssertionError("unreachable: feed_eof raises without a request")  # pragma: no cover
+    return request
+
+
+_REPLY_RE = re.compile(r"(\d{3})(?: (.*))?", re.DOTALL)
+_RESULT_RE = re.compile(r"result=(\S*)(?: (.*))?", re.DOTALL)
+# Greedy data so a value that itself contains ")" or "endpos=" stays whole.
+_TAIL_RE = re.compile(r"(?:\((?P<data>.*)\))? ?(?:endpos=(?P<endpos>-?\d{1,20}))?", re.DOTALL)
+_MULTI_RE = re.compile(r"(\d{3})-(.*)", re.DOTALL)
+
+
+def parse_reply(line: str) -> AgiReply:
+    """Parse a single-line reply such as "200 result=1 (value) endpos=1234".
+
+    Unknown trailing text after result= is kept as `data` rather than rejected: Asterisk
+    modules (speech, for one) add their own fields, and `raw` is there for the curious.
+    """
+    match = _REPLY_RE.fullmatch(line)
+    if match is None:
+        raise AgiProtocolError(f"not an AGI reply: {line[:80]!r}")
+    code = int(match[1])
+    rest = match[2] or ""
+    result_match = _RESULT_RE.fullmatch(rest)
+    if result_match is None:
+        if code == 200:
+            raise AgiProtocolError(f"200 reply without result=: {line[:80]!r}")
+        return AgiReply(code=code, result="", data="", endpos=None, raw=line)
+    result = result_match[1]
+    tail = result_match[2] or ""
+    tail_match = _TAIL_RE.fullmatch(tail)
+    if tail_match is None:
+        return AgiReply(code=code, result=result, data=tail, endpos=None, raw=line)
+    endpos = tail_match["endpos"]
+    return AgiReply(
+        code=code,
+        result=result,
+        data=tail_match["data"] or "",
+        endpos=int(endpos) if endpos is not None else None,
+        raw=line,
+    )
+
+
+class ReplyParser:
+    """Turns reply lines into `AgiReply` values and `Notice.HANGUP`, one line at a time.
+
+    Line-based because the server reads lines anyway; state is only needed for the
+    multi-line "NNN-" form, which ends with a line starting "NNN ".
+    """
+
+    def __init__(self, max_bytes: int = MAX_REPLY_BYTES) -> None:
+        self._max = max_bytes
+        self._code: int | None = None
+        self._lines: list[str] = []
+        self._size = 0
+
+    @property
+    def in_multiline(self) -> bool:
+        return self._code is not None
+
+    def feed_line(self, raw: bytes) -> AgiReply | Notice | None:
+        """None means "need more lines" (inside a multi-line reply, or a blank line)."""
+        # Lenient decoding: a variable value with odd bytes must not cost the caller the call.
+        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        if self._code is not None:
+            return self._continue(line)
+        if not line:
+            return None
+        if line == Notice.HANGUP.value:
+            return Notice.HANGUP
+        multi = _MULTI_RE.fullmatch(line)
+        if multi is not None:
+            self._code = int(multi[1])
+            self._lines = [line]
+            self._size = len(line)
+            return None
+        return parse_reply(line)
+
+    def _continue(self, line: str) -> AgiReply | None:
+        assert self._code is not None
+        self._lines.append(line)
+        self._size += len(line) + 1
+        if self._size > self._max:
+            raise AgiProtocolError(f"multi-line reply longer than {self._max} bytes")
+        end = f"{self._code} "
+        if not (line.startswith(end) or line == str(self._code) or _glued_end(line, end)):
+            return None
+        reply = AgiReply(
+            code=self._code, result="", data="", endpos=None, raw="\n".join(self._lines)
+        )
+        self._code = None
+        self._lines = []
+        self._size = 0
+        return reply
+
+
+def _glued_end(line: str, end: str) -> bool:
+    """Usage text without a final newline leaves "520 End of proper usage." on its last line."""
+    return line.endswith(f"{end}End of proper usage.")
+
+
+def quote(value: str) -> str:
+    """Quote one command argument the way res_agi's parse_args undoes it.
+
+    Newlines would end the command early and let the rest run as another command; NUL would
+    truncate it in C. Both are refused rather than silently altered.
+    """
+    if "\n" in value or "\r" in value or "\0" in value:
+        raise ValueError(f"AGI arguments cannot contain newlines or NUL: {value!r}")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def command_line(line: str) -> bytes:
+    """Encode a command, refusing what Asterisk would split or truncate."""
+    if not line.strip():
+        raise ValueError("empty AGI command")
+    if "\n" in line or "\r" in line or "\0" in line:
+        raise ValueError(f"AGI command cannot contain newlines or NUL: {line!r}")
+    data = line.encode("utf-8")
+    if len(data) > MAX_COMMAND_BYTES:
+        raise ValueError(
+            f"AGI command is {len(data)} bytes; Asterisk reads at most {MAX_COMMAND_BYTES}"
+        )
+    return data + b"\n"

@@ -1,0 +1,30 @@
+"""Our own Asterisk Manager Interface adapter.
+
+Replaces panoramisk, whose failure modes (actions that never resolve after a disconnect, pings
+that never time out, a callback error killing the transport) are exactly the ones a contact
+centre cannot afford. `codec` is the sans-I/O wire format, `client` the self-healing connection.
+"""
+
+from acd.ami.client import AmiClient, AmiDisconnected, AmiError, AmiTimeout, FieldValue
+from acd.ami.codec import (
+    DEFAULT_MAX_FRAME_BYTES,
+    AmiException,
+    AmiParser,
+    AmiProtocolError,
+    Message,
+    encode_action,
+)
+
+__all__ = [
+    "DEFAULT_MAX_FRAME_BYTES",
+    "AmiClient",
+    "AmiDisconnected",
+    "AmiError",
+    "AmiException",
+    "AmiParser",
+    "AmiProtocolError",
+    "AmiTimeout",
+    "FieldValue",
+    "Message",
+    "encode_action",
+]

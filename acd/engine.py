@@ -1,0 +1,408 @@
+"""The engine process: adapters around the pure core, joined by one consumer task.
+
+Everything that happens (AMI events, IVR results, CLI commands, timers) becomes an event on
+one queue; a single task feeds them to the core in order and carries out its decisions. Events
+therefore never interleave inside an update, and the core needs no locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from acd.agi import FastAgiServer
+from acd.ami import AmiClient, AmiDisconnected, AmiError, AmiTimeout, Message
+from acd.clock import Clock, SystemClock
+from acd.config.models import Config
+from acd.control import ControlServer
+from acd.core import events as ev
+from acd.core.core import Core, UnknownAgent
+from acd.core.decisions import AgentStateChanged, CallRecord, CancelOffer, Decision, Offer
+from acd.privacy import mask_number
+from acd.records.migrate import upgrade_async
+from acd.records.writer import RecordWriter
+from acd.secrets import ami_secret
+from acd.settings import Paths
+from agents.state import IllegalTransition
+from ivr.agi_app import make_ivr_handler
+
+log = logging.getLogger("acd.engine")
+
+# OriginateResponse Reason codes (Asterisk's AST_CONTROL_* values) to why the offer failed.
+# PJSIPShowEndpoints spells device states for people; the core uses Asterisk's state names.
+ENDPOINT_STATES = {
+    "Not in use": "NOT_INUSE",
+    "In use": "INUSE",
+    "Busy": "BUSY",
+    "Invalid": "INVALID",
+    "Unavailable": "UNAVAILABLE",
+    "Ringing": "RINGING",
+    "Ring+Inuse": "RINGINUSE",
+    "On Hold": "ONHOLD",
+    "Unknown": "UNKNOWN",
+}
+ORIGINATE_REASONS = {"3": "no-answer", "5": "busy", "8": "unavailable", "1": "rejected"}
+
+
+@dataclass
+class Command:
+    """A CLI request: an event whose outcome the caller waits for."""
+
+    event: ev.Event
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+@dataclass
+class Leg:
+    """An agent leg the engine originated, so AMI events about it can be told apart."""
+
+    call_id: str
+    agent: str
+    endpoint: str
+    channel: str = ""
+    answered: bool = False
+    hung_up: bool = False
+
+
+class Engine:
+    def __init__(self, config: Config, paths: Paths, clock: Clock | None = None) -> None:
+        self.config = config
+        self.paths = paths
+        self.clock = clock or SystemClock()
+        self.core = Core(config)
+        self.queue: asyncio.Queue[ev.Event | Command] = asyncio.Queue()
+        self.writer = RecordWriter(paths.database_url, logger=logging.getLogger("acd.records"))
+        ami = config.engine.ami
+        self.ami = AmiClient(
+            ami.host,
+            ami.port,
+            ami.username,
+            ami_secret(paths.secrets_file),
+            on_event=self._on_ami_event,
+            on_login=self._resync,
+            ping_interval=ami.ping_interval,
+            ping_timeout=ami.ping_timeout,
+            logger=logging.getLogger("acd.ami"),
+        )
+        agi = config.engine.agi
+        self.agi = FastAgiServer(
+            {"ivr": make_ivr_handler(lambda: self.config, self.clock)},
+            agi.host,
+            agi.port,
+            logger=logging.getLogger("acd.agi"),
+        )
+        self.control = ControlServer(paths.control_socket, self._control)
+        self.legs: dict[str, Leg] = {}  # agent leg uniqueid -> leg
+        self._stopping = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- lifecycle ----------------------------------------------------------------------
+    async def run(self) -> None:
+        await upgrade_async(self.paths.database_url)
+        await self.writer.start()
+        await self.agi.start()
+        await self.control.start()
+        consumer = asyncio.create_task(self._consume(), name="acd-consumer")
+        ami_task = asyncio.create_task(self.ami.run(), name="acd-ami")
+        for agent in self.config.agents:
+            if agent.auto_login:
+                self.queue.put_nowait(ev.AgentLogin(agent.number))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self._stopping.set)
+        log.info(
+            "engine running: AMI %s:%s, FastAGI %s:%s, control %s",
+            self.config.engine.ami.host,
+            self.config.engine.ami.port,
+            self.config.engine.agi.host,
+            self.agi.port,
+            self.paths.control_socket,
+        )
+        try:
+            await self._stopping.wait()
+        finally:
+            log.info("engine stopping")
+            await self.control.close()
+            await self.agi.close()
+            await self.ami.close()
+            ami_task.cancel()
+            consumer.cancel()
+            for task in (ami_task, consumer, *self._tasks):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await self.writer.close()
+            log.info("engine stopped")
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    # -- the one consumer ---------------------------------------------------------------
+    async def _consume(self) -> None:
+        while True:
+            deadline = self.core.next_deadline()
+            timeout = None if deadline is None else max(0.0, deadline - self.clock.now())
+            try:
+                item: ev.Event | Command = await asyncio.wait_for(self.queue.get(), timeout)
+            except TimeoutError:
+                item = ev.Tick()
+            event = item.event if isinstance(item, Command) else item
+            try:
+                decisions = self.core.handle(event, self.clock.now())
+            except (IllegalTransition, UnknownAgent) as exc:
+                if isinstance(item, Command):
+                    item.done.set_exception(exc)
+                else:
+                    log.warning("ignored %s: %s", type(event).__name__, exc)
+                continue
+            except Exception:  # a core bug must not stop the centre; it is logged loudly
+                log.exception("core failed on %r", event)
+                if isinstance(item, Command):
+                    item.done.set_exception(RuntimeError("internal error, see the engine log"))
+                continue
+            if isinstance(item, Command):
+                item.done.set_result(None)
+            for decision in decisions:
+                self._execute(decision)
+
+    def _execute(self, decision: Decision) -> None:
+        if isinstance(decision, CallRecord | AgentStateChanged):
+            self.writer.submit(decision)
+            if isinstance(decision, AgentStateChanged):
+                log.info(
+                    "agent %s: %s -> %s%s",
+                    decision.agent,
+                    decision.old,
+                    decision.new,
+                    f" ({decision.reason})" if decision.reason else "",
+                )
+        elif isinstance(decision, Offer):
+            self._spawn(self._originate(decision))
+        elif isinstance(decision, CancelOffer):
+            self._spawn(self._cancel(decision))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- decisions to Asterisk ----------------------------------------------------------
+    async def _originate(self, offer: Offer) -> None:
+        leg_id = f"acd-{uuid.uuid4().hex}"
+        self.legs[leg_id] = Leg(offer.call_id, offer.agent, offer.endpoint)
+        log.info(
+            "offering %s (%s) to agent %s",
+            offer.call_id,
+            mask_number(offer.caller),
+            offer.agent,
+        )
+        try:
+            await self.ami.action(
+                "Originate",
+                Channel=f"PJSIP/{offer.endpoint}",
+                Context="acd-agent-connect",
+                Exten="s",
+                Priority="1",
+                Timeout=str(int(offer.ring_timeout * 1000)),
+                CallerID=f'"{offer.caller}" <{offer.caller}>',
+                ChannelId=leg_id,
+                Async="true",  # a synchronous Originate blocks AMI for the whole ring time
+                Variable=[
+                    f"ACD_CALLER_CHAN={offer.caller_channel}",
+                    f"ACD_CALL_ID={offer.call_id}",
+                    f"ACD_AGENT={offer.agent}",
+                ],
+            )
+        except (AmiDisconnected, AmiError, AmiTimeout) as exc:
+            log.warning("originate to agent %s failed: %s", offer.agent, exc)
+            self.legs.pop(leg_id, None)
+            self.queue.put_nowait(ev.OfferFailed(offer.call_id, offer.agent, "failed"))
+
+    async def _cancel(self, cancel: CancelOffer) -> None:
+        for leg_id, leg in list(self.legs.items()):
+            if leg.call_id == cancel.call_id and leg.agent == cancel.agent:
+                channel = leg.channel or f"/^PJSIP\\/{leg.endpoint}-/"
+                with contextlib.suppress(AmiDisconnected, AmiError, AmiTimeout):
+                    await self.ami.action("Hangup", Channel=channel, Cause="16")
+                self.legs.pop(leg_id, None)
+
+    # -- AMI events to core events ------------------------------------------------------
+    def _on_ami_event(self, msg: Message) -> None:
+        name = msg.get("Event")
+        if name == "UserEvent" and msg.get("UserEvent") == "AcdEnqueued":
+            entered = self._call_entered(msg)
+            if entered is not None:
+                self.queue.put_nowait(entered)
+        elif name == "Newchannel":
+            leg = self.legs.get(msg.get("Uniqueid") or "")
+            if leg is not None:
+                leg.channel = msg.get("Channel") or ""
+        elif name == "OriginateResponse":
+            self._originate_response(msg)
+        elif name == "Hangup":
+            uid = msg.get("Uniqueid") or ""
+            leg = self.legs.get(uid)
+            if leg is not None:
+                if leg.answered:
+                    self.legs.pop(uid, None)
+                    self.queue.put_nowait(ev.AgentLegHungUp(leg.call_id, leg.agent))
+                else:
+                    # Ringing ended: the OriginateResponse that follows says why.
+                    leg.hung_up = True
+            elif uid in self.core.calls:
+                self.queue.put_nowait(ev.CallerHungUp(uid))
+        elif name == "DeviceStateChange":
+            self._device_state(msg)
+
+    def _call_entered(self, msg: Message, entered_at: float | None = None) -> ev.CallEntered | None:
+        variables = chan_variables(msg)
+        uid = msg.get("Uniqueid")
+        channel = msg.get("Channel")
+        if not uid or not channel or not variables.get("ACD_QUEUE"):
+            log.warning("AcdEnqueued without channel or queue: %s", msg.to_dict())
+            return None
+        try:
+            priority = int(variables.get("ACD_PRIORITY") or 0)
+        except ValueError:
+            priority = 0
+        return ev.CallEntered(
+            call_id=uid,
+            channel=channel,
+            caller=msg.get("CallerIDNum") or "",
+            hotline=variables.get("ACD_HOTLINE", ""),
+            queue=variables["ACD_QUEUE"],
+            priority=priority,
+            entered_at=entered_at,
+        )
+
+    def _originate_response(self, msg: Message) -> None:
+        uid = msg.get("Uniqueid") or ""
+        leg = self.legs.get(uid)
+        if leg is None:
+            # A failed originate may name no channel; at most one offer per agent is
+            # outstanding, so the endpoint identifies the leg.
+            requested = (msg.get("Channel") or "").split("-")[0]
+            for candidate_id, candidate in self.legs.items():
+                if f"PJSIP/{candidate.endpoint}" == requested:
+                    uid, leg = candidate_id, candidate
+                    break
+        if leg is None:
+            return
+        if msg.get("Response") == "Success":
+            leg.answered = True
+            self.queue.put_nowait(ev.OfferAnswered(leg.call_id, leg.agent, leg.channel))
+            if leg.hung_up:  # answered and gone before we heard of the answer
+                self.legs.pop(uid, None)
+                self.queue.put_nowait(ev.AgentLegHungUp(leg.call_id, leg.agent))
+        else:
+            self.legs.pop(uid, None)
+            reason = ORIGINATE_REASONS.get(msg.get("Reason") or "", "unavailable")
+            log.info(
+                "agent %s did not take %s: %s (reason %s)",
+                leg.agent,
+                leg.call_id,
+                reason,
+                msg.get("Reason"),
+            )
+            self.queue.put_nowait(ev.OfferFailed(leg.call_id, leg.agent, reason))
+
+    def _device_state(self, msg: Message) -> None:
+        device = msg.get("Device") or ""
+        if device.startswith("PJSIP/"):
+            agent = device.removeprefix("PJSIP/")
+            if agent in self.core.agents:
+                self.queue.put_nowait(ev.DeviceState(agent, msg.get("State") or "UNKNOWN"))
+
+    async def _resync(self) -> None:
+        """After every login: rebuild what we may have missed from Asterisk itself."""
+        _, endpoints = await self.ami.action_list("PJSIPShowEndpoints")
+        for msg in endpoints:
+            agent = msg.get("ObjectName") or ""
+            if agent in self.core.agents:
+                state = ENDPOINT_STATES.get(msg.get("DeviceState") or "", "UNKNOWN")
+                self.queue.put_nowait(ev.DeviceState(agent, state))
+        _, channels = await self.ami.action_list("CoreShowChannels")
+        live: set[str] = set()
+        holding: list[tuple[float, ev.CallEntered]] = []
+        for chan in channels:
+            uid = chan.get("Uniqueid") or ""
+            live.add(uid)
+            if chan.get("Context") != "acd-hold" or uid in self.core.calls:
+                continue
+            values = {}
+            for var in ("ACD_QUEUE", "ACD_PRIORITY", "ACD_HOTLINE", "ACD_ENTERED"):
+                with contextlib.suppress(AmiError):
+                    reply = await self.ami.action(
+                        "Getvar", Channel=chan.get("Channel") or "", Variable=var
+                    )
+                    values[var] = reply.get("Value") or ""
+            entered = _float(values.get("ACD_ENTERED")) or self.clock.now()
+            fake = Message(
+                [
+                    ("Uniqueid", uid),
+                    ("Channel", chan.get("Channel") or ""),
+                    ("CallerIDNum", chan.get("CallerIDNum") or ""),
+                    *[("ChanVariable", f"{k}={v}") for k, v in values.items()],
+                ]
+            )
+            call = self._call_entered(fake, entered_at=entered)
+            if call is not None:
+                holding.append((entered, call))
+        for _, call in sorted(holding, key=lambda item: item[0]):
+            self.queue.put_nowait(call)
+        self.queue.put_nowait(ev.Resync(frozenset(live)))
+        log.info("resynced: %d channels, %d callers holding", len(channels), len(holding))
+
+    # -- control socket -----------------------------------------------------------------
+    async def _control(self, request: dict[str, Any]) -> dict[str, Any]:
+        command = request.get("cmd")
+        if command == "status":
+            snapshot = self.core.snapshot(self.clock.now())
+            snapshot["ami_connected"] = self.ami.connected
+            return {"ok": True, "status": snapshot}
+        if command == "agent":
+            agent = str(request.get("agent", ""))
+            action = request.get("action")
+            makers: dict[str, type[ev.AgentLogin | ev.AgentLogout | ev.AgentReady]] = {
+                "login": ev.AgentLogin,
+                "logout": ev.AgentLogout,
+                "ready": ev.AgentReady,
+            }
+            event: ev.Event
+            if action == "pause":
+                event = ev.AgentPause(agent, str(request.get("reason") or "break"))
+            elif action in makers:
+                event = makers[action](agent)
+            else:
+                return {"ok": False, "error": f"unknown agent action {action!r}"}
+            cmd = Command(event)
+            await self.queue.put(cmd)
+            try:
+                await cmd.done
+            except (IllegalTransition, UnknownAgent, RuntimeError) as exc:
+                return {"ok": False, "error": str(exc)}
+            return {"ok": True, "agent": agent, "state": self.core.agents[agent].state.value}
+        return {"ok": False, "error": f"unknown command {command!r}"}
+
+
+def chan_variables(msg: Message) -> dict[str, str]:
+    """The `ChanVariable: NAME=value` headers manager.conf's channelvars adds to events."""
+    out = {}
+    for item in msg.getall("ChanVariable"):
+        name, _, value = item.partition("=")
+        out[name.strip()] = value
+    return out
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
