@@ -63,7 +63,8 @@ def test_queue_naming_a_missing_skill(conf: Path) -> None:
     path = conf / "queues.yaml"
     path.write_text(path.read_text().replace("{repairs: 1}", "{plumbing: 1}"))
     (problem,) = problems(conf)
-    assert f"{path}:{line_of(path, 'plumbing')}: queues[1].skills.plumbing: unknown skill" in problem
+    line = line_of(path, "plumbing")
+    assert f"{path}:{line}: queues[1].skills.plumbing: unknown skill" in problem
 
 
 def test_broken_yaml_names_the_line(conf: Path) -> None:

@@ -42,8 +42,9 @@ class Driver:
 
     def call(self, call_id: str, queue: str = "general", priority: int = 0) -> list[Decision]:
         return self.send(
-            ev.CallEntered(call_id, f"PJSIP/callers-{call_id}", "13800138000", "home", queue,
-                           priority)
+            ev.CallEntered(
+                call_id, f"PJSIP/callers-{call_id}", "13800138000", "home", queue, priority
+            )
         )
 
 
