@@ -178,9 +178,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     lines.append("Agents:")
     for agent in status["agents"]:
         reason = f" ({agent['reason']})" if agent["reason"] else ""
+        held = agent["seconds_in_state"]
+        since = f" for {held}s" if held is not None else ""
         lines.append(
-            f"  {agent['number']}: {agent['state']}{reason} for {agent['seconds_in_state']}s, "
-            f"phone {agent['device']}"
+            f"  {agent['number']}: {agent['state']}{reason}{since}, phone {agent['device']}"
         )
     _print(status, args.json, "\n".join(lines))
     return 0
