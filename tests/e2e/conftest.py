@@ -1,0 +1,161 @@
+"""The lab for end-to-end tests: the real Asterisk root, a real engine process, SIPp phones.
+
+Asterisk runs once per session with a test config (short ring and wrap-up times); each test gets
+a fresh engine process and database, so one test's agents and records cannot leak into the
+next. Nothing here skips: a missing Asterisk root is a failure, because scripts/test builds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from acd import lab
+from acd.config import load_config
+
+PROJECT = Path(__file__).resolve().parents[2]
+ACD = str(Path(sys.executable).with_name("acd"))
+
+
+def e2e_config(base: Path) -> dict[str, Any]:
+    """The shipped hotline with times shortened so tests run in seconds."""
+    data: dict[str, Any] = {}
+    for path in sorted((PROJECT / "dialplans").glob("*.yaml")):
+        data.update(yaml.safe_load(path.read_text(encoding="utf-8")))
+    data["engine"]["state_dir"] = str(base / "state")
+    data["asterisk"]["conf_dir"] = str(base / "generated")
+    data["asterisk"]["sounds_dir"] = str(lab.lab_root() / "usr/share/asterisk/sounds")
+    data["sip"]["qualify_seconds"] = 0
+    for queue in data["queues"]:
+        queue["ring_timeout"] = 5
+        queue["wrapup_seconds"] = 1
+    for agent in data["agents"]:
+        agent["auto_login"] = agent["number"] in {"1001", "1002"}
+    data["hotlines"][0]["menus"]["main"]["timeout_seconds"] = 3
+    return data
+
+
+@pytest.fixture(scope="session")
+def lab_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    base = tmp_path_factory.mktemp("lab")
+    conf = base / "dialplans"
+    conf.mkdir()
+    (conf / "acd.yaml").write_text(
+        yaml.safe_dump(e2e_config(base), allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    config = load_config(conf)
+    root = lab.lab_root()
+    assert (root / "usr/sbin/asterisk").exists(), f"no Asterisk root at {root}: run scripts/test"
+    lab.up(config, restart=True)
+    yield conf
+    lab.stop_asterisk(root)
+
+
+@pytest.fixture(scope="session")
+def secrets(lab_dir: Path) -> dict[str, Any]:
+    data = json.loads((lab_dir.parent / "state" / "secrets.json").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+class EngineProcess:
+    """`acd run` as a real process, driven through the real CLI."""
+
+    def __init__(self, conf: Path, db: Path, log: Path) -> None:
+        self.conf = conf
+        self.env = {**os.environ, "ACD_DATABASE_URL": f"sqlite+aiosqlite:///{db}"}
+        self.log_path = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [ACD, "run", "-c", str(self.conf), "--log-level", "DEBUG"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                cwd=PROJECT,
+            )
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def cli(self, *args: str) -> Any:
+        result = subprocess.run(
+            [ACD, *args, "-c", str(self.conf), "--json"],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=30,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"acd {' '.join(args)} failed: {result.stderr}")
+        return json.loads(result.stdout)
+
+    def status(self) -> dict[str, Any]:
+        status = self.cli("status")
+        assert isinstance(status, dict)
+        return status
+
+    def agent(self, number: str) -> dict[str, Any]:
+        (found,) = [a for a in self.status()["agents"] if a["number"] == number]
+        assert isinstance(found, dict)
+        return found
+
+    def calls(self) -> list[dict[str, Any]]:
+        calls = self.cli("calls")
+        assert isinstance(calls, list)
+        return calls
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+async def eventually(check: Callable[[], Any], within: float = 15.0, interval: float = 0.25) -> Any:
+    """Poll `check` until it returns something truthy; fail with its last value."""
+    deadline = time.monotonic() + within
+    value: Any = None
+    while time.monotonic() < deadline:
+        value = await asyncio.to_thread(check)
+        if value:
+            return value
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {within}s; last value: {value!r}")
+
+
+@pytest.fixture
+async def engine(lab_dir: Path, tmp_path: Path) -> AsyncIterator[EngineProcess]:
+    proc = EngineProcess(lab_dir, tmp_path / "acd.db", tmp_path / "engine.log")
+    proc.start()
+    try:
+        await eventually(lambda: _connected(proc), within=30)
+        yield proc
+    finally:
+        proc.stop()
+        shutil.copy(proc.log_path, tmp_path / "engine.log.keep")
+
+
+def _connected(proc: EngineProcess) -> bool:
+    try:
+        return bool(proc.status()["ami_connected"])
+    except AssertionError:
+        return False
