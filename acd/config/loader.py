@@ -98,6 +98,26 @@ def _cross_check(config: Config) -> Iterable[tuple[Loc, str]]:
         for skill in queue.skills:
             if skill not in config.skills:
                 yield ("queues", index, "skills", skill), f"unknown skill {skill!r}"
+        for step_index, step in enumerate(queue.expansion):
+            loc: Loc = ("queues", index, "expansion", step_index)
+            for skill in step.also_skills or {}:
+                if skill not in config.skills:
+                    yield (*loc, "also_skills", skill), f"unknown skill {skill!r}"
+            if step.overflow is not None:
+                yield from _need_queue(config, (*loc, "overflow"), step.overflow)
+        for field_name in ("on_timeout", "on_full", "on_empty"):
+            exit_to = getattr(queue, field_name)
+            if exit_to is None:
+                continue
+            if exit_to.queue is not None:
+                yield from _need_queue(
+                    config, ("queues", index, field_name, "queue"), exit_to.queue
+                )
+            if exit_to.goodbye_prompt is not None and exit_to.goodbye_prompt not in config.prompts:
+                yield (
+                    ("queues", index, field_name, "goodbye_prompt"),
+                    f"unknown prompt {exit_to.goodbye_prompt!r}",
+                )
     extensions: dict[str, str] = {}
     hotline_names: set[str] = set()
     for index, hotline in enumerate(config.hotlines):
@@ -128,6 +148,11 @@ def _cross_check(config: Config) -> Iterable[tuple[Loc, str]]:
                     yield (*loc, "queue"), f"unknown queue {action.queue!r}"
                 if isinstance(action, GotoMenu) and action.menu not in hotline.menus:
                     yield (*loc, "menu"), f"unknown menu {action.menu!r}"
+
+
+def _need_queue(config: Config, loc: Loc, name: str) -> Iterable[tuple[Loc, str]]:
+    if all(q.name != name for q in config.queues):
+        yield loc, f"unknown queue {name!r}"
 
 
 def _hotline_prompts(index: int, hotline: Any) -> Iterable[tuple[Loc, str]]:

@@ -59,6 +59,30 @@ class CallRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Announce:
+    """Tell a waiting caller their place in line and expected wait (whole seconds)."""
+
+    call_id: str
+    caller_channel: str
+    position: int
+    expected_wait: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExitQueue:
+    """Take a caller out of waiting: max wait, full queue, or no agents (`reason`).
+
+    The adapter plays `goodbye_prompt` (if any) and hangs up; moves to another queue are not
+    exits, the core does them itself and reports them in the call record.
+    """
+
+    call_id: str
+    caller_channel: str
+    reason: str  # "timeout", "full", "empty"
+    goodbye_prompt: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class AgentStateChanged:
     """For records and events: an agent moved between states."""
 
@@ -69,4 +93,4 @@ class AgentStateChanged:
     at: float
 
 
-Decision = Offer | CancelOffer | CallRecord | AgentStateChanged
+Decision = Offer | CancelOffer | CallRecord | AgentStateChanged | Announce | ExitQueue

@@ -38,7 +38,12 @@ SIPp facts these scenarios rely on (checked with 3.6.1)
 * A message arriving during a ``<pause>`` is "unexpected", hence tick loops of
   ``<recv timeout=100 ontimeout=...>`` instead of pauses. Each tick is
   logged as a "receive timeout" line in the ``-trace_err`` file; the helpers
-  filter those out of ``errors``.
+  filter those out of ``errors``. A BYE/CANCEL landing while the call sits on
+  one of the loop's ``<nop>`` steps is caught by an ``optional="global"``
+  recv placed (and jumped over) earlier in the scenario.
+* sipp cannot be made to hang up on a signal (SIGUSR1/SIGINT only stop new
+  calls). When a helper kills sipp (timeout, task cancelled, agent stopped
+  mid-call) it sends the BYE itself, built from sipp's ``-trace_msg`` file.
 * ``play_pcap_audio`` needs CAP_NET_RAW (raw socket, run as root); RTP leaves
   from the ``-mp`` port. sipp binds ``-mp`` and ``-mp``+2, and the control
   port (``-cp``, default 8888 + n): the helpers pick free ports for all.
@@ -47,9 +52,14 @@ SIPp facts these scenarios rely on (checked with 3.6.1)
 
 Asterisk / pjsip.conf settings the scenarios expect
 ----------------------------------------------------
-* ``[global] endpoint_identifier_order=username,ip,anonymous`` so an agent
-  (From user = endpoint name) is matched before the IP-identified caller
-  endpoint; callers use a From user that is not an endpoint name.
+* ``[global] endpoint_identifier_order=username,ip,anonymous`` (or
+  ``username,auth_username,ip,anonymous``) so an agent (From user = endpoint
+  name) is matched before the IP-identified caller endpoint. With ``ip``
+  first every REGISTER from 127.0.0.1 lands on the caller endpoint and gets
+  403 ("Endpoint 'callers' has no configured AORs"). The option is applied at
+  startup only: ``module reload res_pjsip.so`` shows the new value but keeps
+  the old order. Caller numbers must not equal an agent endpoint name (such
+  an INVITE is identified as that agent and challenged).
 * callers: an endpoint (e.g. ``callers``, ``context=<ivr>``, no auth,
   ``allow=ulaw,alaw``, ``dtmf_mode=rfc4733``) plus ``type=identify``
   ``match=127.0.0.1``.
@@ -60,7 +70,19 @@ Asterisk / pjsip.conf settings the scenarios expect
 * RTP: keep Asterisk's ``rtp.conf`` range (e.g. 20000-20999) out of the
   Linux ephemeral range (32768-60999) where these helpers pick sipp ports.
 * Caller ID towards agents: chan_pjsip puts the channel's CALLERID(num) into
-  the INVITE's From user (``anonymous`` when none is set).
+  the INVITE's From user and CALLERID(name) into the display name
+  (``"Anonymous" <sip:anonymous@...>`` when none is set, e.g. a bare CLI
+  ``channel originate PJSIP/1001 ...``).
+* Contacts live in astdb and survive an Asterisk restart until they expire:
+  unregister (``SippAgent.stop()`` does) or rely on ``remove_existing=yes``.
+* Dialplan: ``Read()`` ends input on ``#`` by default - use ``t(...)`` to
+  check a ``#`` digit.
+
+API: ``place_call()`` -> :class:`CallResult`; :class:`SippAgent`
+(``start/stop/register/unregister``, ``offered_callers()``,
+``answered_count()``, ``wait_for(kind)``); ``register()/unregister()``;
+``build_dtmf_pcap()``; ``run_sipp()`` for other scenarios. Successful runs
+delete their temp dirs; failed ones keep them (path in ``SippRun.describe()``).
 
 Environment overrides: ``SIPP_BIN``, ``SIPP_PCAP_DIR``, ``SIPP_TARGET``
 (``host:port`` of Asterisk), ``SIPP_KEEP_WORKDIRS=1`` (keep temp dirs).
