@@ -105,6 +105,9 @@ class Engine:
 
     # -- lifecycle ----------------------------------------------------------------------
     async def run(self) -> None:
+        # Records hold callers' numbers: the state directory is the engine user's alone.
+        self.paths.state_dir.mkdir(parents=True, exist_ok=True)
+        self.paths.state_dir.chmod(0o700)
         await upgrade_async(self.paths.database_url)
         await self.writer.start()
         await self.agi.start()

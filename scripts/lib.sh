@@ -84,8 +84,10 @@ start_engine() {
     return
   fi
   say "starting the engine (log: $LAB_DIR/log/engine.log)"
-  (cd "$PROJECT_DIR" && nohup "$VENV/bin/acd" run >>"$LAB_DIR/log/engine.log" 2>&1 &
-   echo $! >"$LAB_DIR/run/engine.pid")
+  cd "$PROJECT_DIR"
+  # Its own session, no inherited terminal or pipes: it outlives this script.
+  setsid nohup "$VENV/bin/acd" run </dev/null >>"$LAB_DIR/log/engine.log" 2>&1 &
+  echo $! >"$LAB_DIR/run/engine.pid"
   for _ in $(seq 1 50); do
     if (cd "$PROJECT_DIR" && "$VENV/bin/acd" status >/dev/null 2>&1); then
       return
