@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import os
 import signal
 import uuid
 from dataclasses import dataclass, field
@@ -22,12 +24,22 @@ from acd.config.models import Config
 from acd.control import ControlServer
 from acd.core import events as ev
 from acd.core.core import Core, UnknownAgent
-from acd.core.decisions import AgentStateChanged, CallRecord, CancelOffer, Decision, Offer
+from acd.core.decisions import (
+    AgentStateChanged,
+    Announce,
+    CallRecord,
+    CancelOffer,
+    Decision,
+    ExitQueue,
+    Offer,
+)
 from acd.privacy import mask_number
+from acd.prompts import sound_name
 from acd.records.migrate import upgrade_async
 from acd.records.writer import RecordWriter
-from acd.secrets import ami_secret
+from acd.secrets import load_secrets
 from acd.settings import Paths
+from agents.phone import make_phone_handler
 from agents.state import IllegalTransition
 from ivr.agi_app import make_ivr_handler
 
@@ -79,12 +91,13 @@ class Engine:
         self.core = Core(config)
         self.queue: asyncio.Queue[ev.Event | Command] = asyncio.Queue()
         self.writer = RecordWriter(paths.database_url, logger=logging.getLogger("acd.records"))
+        self.secrets = load_secrets(paths.secrets_file, [a.number for a in config.agents])
         ami = config.engine.ami
         self.ami = AmiClient(
             ami.host,
             ami.port,
             ami.username,
-            ami_secret(paths.secrets_file),
+            os.environ.get("ACD_AMI_SECRET") or str(self.secrets["ami_secret"]),
             on_event=self._on_ami_event,
             on_login=self._resync,
             ping_interval=ami.ping_interval,
@@ -93,13 +106,19 @@ class Engine:
         )
         agi = config.engine.agi
         self.agi = FastAgiServer(
-            {"ivr": make_ivr_handler(lambda: self.config, self.clock)},
+            {
+                "ivr": make_ivr_handler(lambda: self.config, self.clock),
+                "agent": make_phone_handler(
+                    lambda: self.config, lambda: dict(self.secrets.get("pins", {})), self.command
+                ),
+            },
             agi.host,
             agi.port,
             logger=logging.getLogger("acd.agi"),
         )
         self.control = ControlServer(paths.control_socket, self._control)
         self.legs: dict[str, Leg] = {}  # agent leg uniqueid -> leg
+        self.hotline_of: dict[str, str] = {}  # live call -> its hotline, for prompt language
         self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -175,7 +194,22 @@ class Engine:
             for decision in decisions:
                 self._execute(decision)
 
+    async def command(self, event: ev.Event) -> str | None:
+        """Run an agent command through the consumer; None, or why it was refused."""
+        cmd = Command(event)
+        await self.queue.put(cmd)
+        try:
+            await cmd.done
+        except (IllegalTransition, UnknownAgent, RuntimeError) as exc:
+            return str(exc)
+        return None
+
     def _execute(self, decision: Decision) -> None:
+        if isinstance(decision, CallRecord):
+            if decision.ended_at is None:
+                self.hotline_of[decision.call_id] = decision.hotline
+            else:
+                self.hotline_of.pop(decision.call_id, None)
         if isinstance(decision, CallRecord | AgentStateChanged):
             self.writer.submit(decision)
             if isinstance(decision, AgentStateChanged):
@@ -190,6 +224,10 @@ class Engine:
             self._spawn(self._originate(decision))
         elif isinstance(decision, CancelOffer):
             self._spawn(self._cancel(decision))
+        elif isinstance(decision, Announce):
+            self._spawn(self._announce(decision))
+        elif isinstance(decision, ExitQueue):
+            self._spawn(self._exit(decision, self.hotline_of.pop(decision.call_id, "")))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -235,6 +273,50 @@ class Engine:
                 with contextlib.suppress(AmiDisconnected, AmiError, AmiTimeout):
                     await self.ami.action("Hangup", Channel=channel, Cause="16")
                 self.legs.pop(leg_id, None)
+
+    async def _announce(self, announce: Announce) -> None:
+        call = self.core.calls.get(announce.call_id)
+        # Only a caller still on hold: redirecting one an agent is bridging would break the call.
+        if call is None or call.record.disposition != "waiting":
+            return
+        try:
+            for name, value in (
+                ("ACD_AHEAD", announce.position - 1),
+                ("ACD_EWT_MIN", max(1, math.ceil(announce.expected_wait / 60))),
+            ):
+                await self.ami.action(
+                    "Setvar", Channel=announce.caller_channel, Variable=name, Value=str(value)
+                )
+            await self.ami.action(
+                "Redirect",
+                Channel=announce.caller_channel,
+                Context="acd-announce",
+                Exten="s",
+                Priority="1",
+            )
+        except (AmiDisconnected, AmiError, AmiTimeout) as exc:
+            log.info("announcement to %s skipped: %s", announce.call_id, exc)
+
+    async def _exit(self, exit_: ExitQueue, hotline: str) -> None:
+        sound = ""
+        if exit_.goodbye_prompt:
+            language = self.config.hotline(hotline).language if hotline else "zh"
+            with contextlib.suppress(KeyError):
+                sound = sound_name(self.config, exit_.goodbye_prompt, language)
+        log.info("caller %s leaves the queue: %s", exit_.call_id, exit_.reason)
+        try:
+            await self.ami.action(
+                "Setvar", Channel=exit_.caller_channel, Variable="ACD_EXIT_SOUND", Value=sound
+            )
+            await self.ami.action(
+                "Redirect",
+                Channel=exit_.caller_channel,
+                Context="acd-exit",
+                Exten="s",
+                Priority="1",
+            )
+        except (AmiDisconnected, AmiError, AmiTimeout) as exc:
+            log.warning("could not take %s out of the queue: %s", exit_.call_id, exc)
 
     # -- AMI events to core events ------------------------------------------------------
     def _on_ami_event(self, msg: Message) -> None:
@@ -385,12 +467,9 @@ class Engine:
                 event = makers[action](agent)
             else:
                 return {"ok": False, "error": f"unknown agent action {action!r}"}
-            cmd = Command(event)
-            await self.queue.put(cmd)
-            try:
-                await cmd.done
-            except (IllegalTransition, UnknownAgent, RuntimeError) as exc:
-                return {"ok": False, "error": str(exc)}
+            error = await self.command(event)
+            if error is not None:
+                return {"ok": False, "error": error}
             return {"ok": True, "agent": agent, "state": self.core.agents[agent].state.value}
         return {"ok": False, "error": f"unknown command {command!r}"}
 

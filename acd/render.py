@@ -136,9 +136,23 @@ def render_extensions(config: Config) -> str:
         "; (with the ACD_* channel variables) tells the engine the caller is holding.",
         "[acd-hold]",
         "exten => s,1,UserEvent(AcdEnqueued)",
-        f" same => n,MusicOnHold(default,{max_hold})",
+        f" same => n(wait),MusicOnHold(default,{max_hold})",
         " same => n,UserEvent(AcdHoldExpired)",
         " same => n,Goto(acd-fallback,${ACD_HOTLINE},1)",
+        "",
+        "; The engine redirects a waiting caller here to hear how many are ahead and the",
+        "; expected wait (ACD_AHEAD, ACD_EWT_MIN), then back to the music.",
+        "[acd-announce]",
+        *_per_hotline(config, "exten => s,1,NoOp(announce)", "position"),
+        " same => n,SayNumber(${ACD_AHEAD})",
+        *_per_hotline(config, None, "expected_wait"),
+        " same => n,SayNumber(${ACD_EWT_MIN})",
+        " same => n,Goto(acd-hold,s,wait)",
+        "",
+        "; A caller the queue will not keep (max wait, full, no agents): goodbye and hang up.",
+        "[acd-exit]",
+        'exten => s,1,ExecIf($["${ACD_EXIT_SOUND}" != ""]?Playback(${ACD_EXIT_SOUND}))',
+        " same => n,Hangup()",
         "",
         "; The agent's leg, originated by the engine, lands here once the agent answers.",
         "; When the agent hangs up first, the caller goes on to acd-after (survey, goodbye).",
@@ -167,14 +181,39 @@ def render_extensions(config: Config) -> str:
         if ring_group:
             out.append(f" same => n,Dial({ring_group},60)")
         out.append(" same => n,Hangup()")
+    agent_agi = f"AGI({agi_url}/agent?action="
     out += [
         "",
-        "; Calls agents place from their softphones (feature codes come with agent login).",
+        "; Feature codes agents dial from their softphones.",
         "[acd-agents]",
-        "exten => _X.,1,Hangup()",
+        f"exten => *41,1,{agent_agi}login)",
+        " same => n,Hangup()",
+        f"exten => *42,1,{agent_agi}logout)",
+        " same => n,Hangup()",
+        f"exten => *43,1,{agent_agi}pause)",
+        " same => n,Hangup()",
+        f"exten => _*43X,1,{agent_agi}pause&reason=${{EXTEN:3}})",
+        " same => n,Hangup()",
+        f"exten => *44,1,{agent_agi}ready)",
+        " same => n,Hangup()",
         "",
     ]
     return "\n".join(out)
+
+
+def _per_hotline(config: Config, first: str | None, prompt: str) -> list[str]:
+    """Play `prompt` in the caller's hotline language (one ExecIf per hotline)."""
+    lines = [first] if first else []
+    for hotline in config.hotlines:
+        if (
+            prompt not in config.prompts
+            or getattr(config.prompts[prompt], hotline.language) is None
+        ):
+            continue
+        sound = sound_name(config, prompt, hotline.language)
+        cond = f'$["${{ACD_HOTLINE}}" = "{hotline.name}"]'
+        lines.append(f" same => n,ExecIf({cond}?Playback({sound}))")
+    return lines
 
 
 def render_manager(config: Config, secret: str) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 PASSWORD_BYTES = 24  # 32 URL-safe characters
+PIN_DIGITS = 6
 
 
 def load_secrets(path: Path, agents: Iterable[str] = ()) -> dict[str, Any]:
@@ -26,9 +27,14 @@ def load_secrets(path: Path, agents: Iterable[str] = ()) -> dict[str, Any]:
         data["ami_secret"] = secrets.token_urlsafe(PASSWORD_BYTES)
         changed = True
     passwords: dict[str, str] = data.setdefault("agents", {})
+    pins: dict[str, str] = data.setdefault("pins", {})
     for number in agents:
         if number not in passwords:
             passwords[number] = secrets.token_urlsafe(PASSWORD_BYTES)
+            changed = True
+        if number not in pins:
+            # What an agent keys in on the phone with *41: digits only.
+            pins[number] = f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}"
             changed = True
     if changed:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -38,10 +44,3 @@ def load_secrets(path: Path, agents: Iterable[str] = ()) -> dict[str, Any]:
             json.dump(data, handle, indent=2)
         os.replace(tmp, path)
     return data
-
-
-def ami_secret(path: Path) -> str:
-    env = os.environ.get("ACD_AMI_SECRET")
-    if env:
-        return env
-    return str(load_secrets(path)["ami_secret"])

@@ -24,6 +24,15 @@ class Strict(BaseModel):
 class Centre(Strict):
     name: str = "家政服务专线"
     timezone: str = "Asia/Shanghai"
+    # Language of what agents hear on their own phones (feature-code prompts).
+    language: Literal["zh", "en"] = "zh"
+    # `*43` + this key pauses an agent with the reason; `*43` alone means "break".
+    pause_reasons: dict[Annotated[str, Field(pattern=r"^[0-9]$")], str] = {
+        "1": "break",
+        "2": "lunch",
+        "3": "training",
+        "4": "meeting",
+    }
 
 
 class AmiSettings(Strict):

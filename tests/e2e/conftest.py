@@ -40,7 +40,11 @@ def e2e_config(base: Path) -> dict[str, Any]:
     data["sip"]["qualify_seconds"] = 0
     for queue in data["queues"]:
         queue["ring_timeout"] = 5
-        queue["wrapup_seconds"] = 1
+        queue["wrapup_seconds"] = 2
+        queue["announce_every_seconds"] = 0
+    # A repairs caller may go to a housekeeping agent after 4 s (skill expansion).
+    repairs = next(q for q in data["queues"] if q["name"] == "repairs")
+    repairs["expansion"] = [{"after_seconds": 4, "also_skills": {"housekeeping": 1}}]
     for agent in data["agents"]:
         agent["auto_login"] = agent["number"] in {"1001", "1002"}
     data["hotlines"][0]["menus"]["main"]["timeout_seconds"] = 3
