@@ -25,6 +25,20 @@ Scenarios (tests/e2e/sipp/, SIPp 3.6 / Debian ``sip-tester``)
                    of every INVITE are logged (``AGENT OFFERED from_user=...``).
                    ``-p PORT -key agent NUM -set answer_delay_ms MS
                    -set talk_ms MS(0 = wait for remote BYE)``
+``agent_dial.xml`` agent softphone dialling (UAC, ``-m 1``): INVITE
+                   ``sip:<service>@asterisk`` with From/Contact user = agent
+                   number (PJSIP identifies the endpoint by username), ACKs
+                   the 401/407, re-INVITEs with ``[authentication]``
+                   (``-au/-ap``), then the same 100 ms tick loop as
+                   caller.xml without audio: RFC 2833 pcap at
+                   ``pre_dtmf_ms``, far end's BYE answered 200, own BYE after
+                   ``hangup_ms``, ``max_ms`` = failure (exit 1). A final
+                   403/404/480/486/488/500/503/603 (or 401/407 to the
+                   authenticated INVITE = wrong password) is ACKed, logged
+                   ``DIAL REJECTED code=NNN`` and sipp exits 97 at once.
+                   ``-s SERVICE -key agent NUM -au USER -ap PASS
+                   -key dtmf_pcap FILE -set pre_dtmf_ms MS(-1 = none)
+                   -set hangup_ms MS(0 = wait for remote BYE) -set max_ms MS``
 
 Every scenario writes one ``<log>`` line per event (``-trace_logs``); the
 helpers parse those, plus the ``-trace_stat`` CSV, instead of the screen.
@@ -76,9 +90,13 @@ Asterisk / pjsip.conf settings the scenarios expect
 * Contacts live in astdb and survive an Asterisk restart until they expire:
   unregister (``SippAgent.stop()`` does) or rely on ``remove_existing=yes``.
 * Dialplan: ``Read()`` ends input on ``#`` by default - use ``t(...)`` to
-  check a ``#`` digit.
+  check a ``#`` digit. Digits sent after the ``#`` that ended one ``Read()``
+  (one pcap, e.g. ``1001#123456#``) are picked up by the next ``Read()``.
+* Agents dialling (agent_dial.xml): the endpoint's ``context`` must hold the
+  dialled code; sipp's digest ``uri`` is ``sip:<host>:<port>`` rather than
+  the Request-URI, which PJSIP accepts.
 
-API: ``place_call()`` -> :class:`CallResult`; :class:`SippAgent`
+API: ``place_call()`` / ``agent_dial()`` -> :class:`CallResult`; :class:`SippAgent`
 (``start/stop/register/unregister``, ``offered_callers()``,
 ``answered_count()``, ``wait_for(kind)``); ``register()/unregister()``;
 ``build_dtmf_pcap()``; ``run_sipp()`` for other scenarios. Successful runs
@@ -111,6 +129,7 @@ __all__ = [
     "SippAgent",
     "SippError",
     "SippRun",
+    "agent_dial",
     "build_dtmf_pcap",
     "dtmf_pcap_for",
     "hangup_open_dialogs",
@@ -552,12 +571,13 @@ def _dtmf_pcap(dtmf: str | None, workdir: Path) -> Path:
 
 @dataclass
 class CallResult:
-    """Outcome of :func:`place_call`."""
+    """Outcome of :func:`place_call` or :func:`agent_dial`."""
 
     run: SippRun
     answered: bool
     dtmf_sent: bool
     ended_by: str | None  # "remote" (their BYE), "local" (our BYE), "max_time", None
+    rejected: int | None = None  # agent_dial only: final error code (403, 404, 486...)
 
     @property
     def returncode(self) -> int | None:
@@ -660,6 +680,110 @@ async def place_call(
 def _cleanup(wd: Path, ok: bool) -> None:
     if ok and not KEEP_WORKDIRS:
         shutil.rmtree(wd, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------
+# agent dialling out (feature codes)
+# --------------------------------------------------------------------------
+
+_REJECTED_RE = re.compile(r"^DIAL REJECTED code=(\d+)")
+
+
+async def agent_dial(
+    number: str,
+    password: str,
+    service: str,
+    *,
+    dtmf: str | None = None,
+    pre_dtmf_ms: int = 1000,
+    hangup_after_ms: int | None = None,
+    max_ms: int = 20000,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    workdir: Path | None = None,
+    setup_timeout_ms: int = 10000,
+) -> CallResult:
+    """Agent ``number`` dials ``service`` (e.g. a feature code ``*41``).
+
+    Runs agent_dial.xml: INVITE with From user ``number`` (the PJSIP
+    endpoint name), digest auth with ``number``/``password`` after the
+    401/407, and after the answer the same timing as :func:`place_call`:
+    ``dtmf`` sent once ``pre_dtmf_ms`` after the ACK (None/"" = none; several
+    digits, e.g. ``"1001#123456#"``, go in one pcap 250 ms apart),
+    ``hangup_after_ms`` = we hang up then, None = wait for the far end's BYE
+    for at most ``max_ms`` (then ``ended_by="max_time"``, a failure). No
+    registration is needed (and none is made). The agent's media comes from
+    a free port; nothing listens for calls to the agent.
+
+    A final error response (403/404/480/486/488/500/503/603, or 401/407 to
+    the authenticated INVITE = wrong password) sets ``rejected`` to the code
+    (``answered`` False, ``ended_by`` None, sipp exit 97, ``ok`` False).
+    The whole helper is bounded by setup_timeout_ms + max_ms + margin.
+    """
+    wd = _mkworkdir(f"dial{number}", workdir)
+    talk_ms = max_ms if hangup_after_ms is None else min(max_ms, hangup_after_ms + 5000)
+    args = [
+        "-s",
+        service,
+        "-key",
+        "agent",
+        number,
+        "-au",
+        number,
+        "-ap",
+        password,
+        "-key",
+        "dtmf_pcap",
+        str(_dtmf_pcap(dtmf, wd)),
+        "-set",
+        "pre_dtmf_ms",
+        str(pre_dtmf_ms if dtmf else -1),
+        "-set",
+        "hangup_ms",
+        str(hangup_after_ms if hangup_after_ms else 0),
+        "-set",
+        "max_ms",
+        str(talk_ms),
+        "-m",
+        "1",
+        "-l",
+        "1",
+        "-i",
+        LOCAL_IP,
+        "-p",
+        str(free_udp_port()),
+        "-mp",
+        str(free_media_port()),
+        f"{host}:{port}",
+    ]
+    timeout_s = (setup_timeout_ms + talk_ms) / 1000 + SAFETY_MARGIN_S
+    run = await run_sipp(
+        "agent_dial.xml",
+        args,
+        timeout_s=timeout_s,
+        workdir=wd,
+        prefix=f"dial{number}",
+        host_port=(host, port),
+    )
+    events = [ln.split()[1] for ln in run.log if ln.startswith("DIAL ") and len(ln.split()) > 1]
+    ended_by = None
+    for name, value in (("REMOTE_BYE", "remote"), ("LOCAL_BYE", "local"), ("MAX_TIME", "max_time")):
+        if name in events:
+            ended_by = value
+    rejected = None
+    for ln in run.log:
+        m = _REJECTED_RE.match(ln)
+        if m:
+            rejected = int(m.group(1))
+    result = CallResult(
+        run=run,
+        answered="ANSWERED" in events,
+        dtmf_sent="DTMF_SENT" in events,
+        ended_by=ended_by,
+        rejected=rejected,
+    )
+    _cleanup(wd, result.ok and workdir is None)
+    return result
 
 
 # --------------------------------------------------------------------------
