@@ -280,6 +280,11 @@ class Engine:
         if call is None or call.record.disposition != "waiting":
             return
         try:
+            playing = await self.ami.action(
+                "Getvar", Channel=announce.caller_channel, Variable="ACD_ANNOUNCING"
+            )
+            if playing.get("Value"):
+                return  # still hearing the last one: never cut an announcement short
             for name, value in (
                 ("ACD_AHEAD", announce.position - 1),
                 ("ACD_EWT_MIN", max(1, math.ceil(announce.expected_wait / 60))),

@@ -45,6 +45,9 @@ def e2e_config(base: Path) -> dict[str, Any]:
     # A repairs caller may go to a housekeeping agent after 4 s (skill expansion).
     repairs = next(q for q in data["queues"] if q["name"] == "repairs")
     repairs["expansion"] = [{"after_seconds": 4, "also_skills": {"housekeeping": 1}}]
+    # Jobs callers hear their position and expected wait every 6 s.
+    jobs = next(q for q in data["queues"] if q["name"] == "jobs")
+    jobs["announce_every_seconds"] = 6
     for agent in data["agents"]:
         agent["auto_login"] = agent["number"] in {"1001", "1002"}
     data["hotlines"][0]["menus"]["main"]["timeout_seconds"] = 3

@@ -100,3 +100,30 @@ async def test_an_unregistered_phone_is_never_rung(
         assert other.offered_callers() == [caller]
     row = await eventually(lambda: record_of(engine, caller))
     assert (row["agent"], row["offers"]) == ("1002", 1)
+
+
+async def test_waiting_callers_hear_position_and_expected_wait(
+    engine: EngineProcess, secrets: dict[str, Any]
+) -> None:
+    from acd import lab
+
+    caller = "13800138107"
+    log = lab.lab_root() / "var/log/asterisk/messages.log"
+    before = log.stat().st_size
+    # Nobody takes jobs calls; the queue announces every 6 s. One announcement (callers
+    # ahead, then expected minutes) takes about 7 s, so the 12 s one is skipped, not cut in.
+    call = await place_call("100", caller, dtmf="3", hangup_after_ms=16000, max_ms=22000)
+    assert call.ended_by == "local", call.run.describe()
+    with log.open("rb") as handle:
+        handle.seek(before)
+        new = handle.read().decode(errors="replace")
+    announced = [
+        line for line in new.splitlines() if "SayNumber" in line and "acd-announce" in line
+    ]
+    assert len(announced) == 2, new[-3000:]
+    assert '"0")' in announced[0]  # nobody ahead
+    # After the announcement the caller is back on hold, with music.
+    tail = new[new.index(announced[-1]) :]
+    assert "Executing [s@acd-hold:2] MusicOnHold(" in tail, tail[-2000:]
+    row = await eventually(lambda: record_of(engine, caller))
+    assert (row["queue"], row["disposition"], row["hangup_side"]) == ("jobs", "abandoned", "caller")
