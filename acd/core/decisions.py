@@ -94,3 +94,53 @@ class AgentStateChanged:
 
 
 Decision = Offer | CancelOffer | CallRecord | AgentStateChanged | Announce | ExitQueue
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyScore:
+    """The caller's post-call rating, attached to the call's record."""
+
+    call_id: str
+    score: int
+    scale: int
+    dissatisfied: bool  # at or below the configured threshold: flagged for review
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class IvrPath:
+    """The menus visited and keys pressed, kept on the call's record."""
+
+    call_id: str
+    caller: str
+    hotline: str
+    path: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRequested:
+    """A caller asked to be called back (in the IVR or after hours), due by `due_at`."""
+
+    call_id: str
+    caller: str
+    hotline: str
+    queue: str
+    kind: str  # "callback", "after-hours", "revisit"
+    requested_at: float
+    due_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class MessageLeft:
+    """A voicemail-style message: the file Asterisk recorded and how long it is."""
+
+    call_id: str
+    caller: str
+    hotline: str
+    path: str
+    seconds: float
+    at: float
+
+
+Record = CallRecord | AgentStateChanged | SurveyScore | IvrPath | CallbackRequested | MessageLeft
