@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from acd.config.models import Config, GotoMenu, GotoQueue, MenuAction
+from acd.config.models import Config
 from acd.config.yamlpos import Loc, Positions, YamlProblem, dotted, load_positioned
 
 
@@ -132,34 +132,36 @@ def _cross_check(config: Config) -> Iterable[tuple[Loc, str]]:
         extensions.setdefault(hotline.extension, hotline.name)
         if hotline.menu not in hotline.menus:
             yield ("hotlines", index, "menu"), f"unknown menu {hotline.menu!r}"
-        for prompt_loc, prompt in _hotline_prompts(index, hotline):
-            if prompt not in config.prompts:
-                yield prompt_loc, f"unknown prompt {prompt!r}"
-            elif getattr(config.prompts[prompt], hotline.language) is None:
-                yield prompt_loc, f"prompt {prompt!r} has no {hotline.language!r} text"
-        for menu_name, menu in hotline.menus.items():
-            base: Loc = ("hotlines", index, "menus", menu_name)
-            actions: list[tuple[Loc, MenuAction]] = [
-                ((*base, "options", digit), action) for digit, action in menu.options.items()
-            ]
-            actions.append(((*base, "fallback"), menu.fallback))
-            for loc, action in actions:
-                if isinstance(action, GotoQueue) and action.queue not in queue_names:
-                    yield (*loc, "queue"), f"unknown queue {action.queue!r}"
-                if isinstance(action, GotoMenu) and action.menu not in hotline.menus:
-                    yield (*loc, "menu"), f"unknown menu {action.menu!r}"
+        base_loc: Loc = ("hotlines", index)
+        for loc, name, value in _walk_model(hotline, base_loc):
+            if name.endswith("prompt") or name == "greeting":
+                if value not in config.prompts:
+                    yield loc, f"unknown prompt {value!r}"
+                elif getattr(config.prompts[value], hotline.language) is None:
+                    yield loc, f"prompt {value!r} has no {hotline.language!r} text"
+            elif name == "queue" and value not in queue_names:
+                yield loc, f"unknown queue {value!r}"
+            elif name == "menu" and value not in hotline.menus:
+                yield loc, f"unknown menu {value!r}"
+
+
+def _walk_model(node: Any, loc: Loc) -> Iterable[tuple[Loc, str, str]]:
+    """Every string field under a model, with its location: for cross-reference checks."""
+    if isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            value = getattr(node, name)
+            if isinstance(value, str):
+                yield (*loc, name), name, value
+            else:
+                yield from _walk_model(value, (*loc, name))
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _walk_model(value, (*loc, key))
+    elif isinstance(node, list | tuple):
+        for i, value in enumerate(node):
+            yield from _walk_model(value, (*loc, i))
 
 
 def _need_queue(config: Config, loc: Loc, name: str) -> Iterable[tuple[Loc, str]]:
     if all(q.name != name for q in config.queues):
         yield loc, f"unknown queue {name!r}"
-
-
-def _hotline_prompts(index: int, hotline: Any) -> Iterable[tuple[Loc, str]]:
-    yield ("hotlines", index, "greeting"), hotline.greeting
-    if hotline.goodbye_prompt:
-        yield ("hotlines", index, "goodbye_prompt"), hotline.goodbye_prompt
-    for name, menu in hotline.menus.items():
-        yield ("hotlines", index, "menus", name, "prompt"), menu.prompt
-        if menu.invalid_prompt:
-            yield ("hotlines", index, "menus", name, "invalid_prompt"), menu.invalid_prompt

@@ -7,9 +7,12 @@ silently does nothing.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from ivr.schedule import ScheduleConfig
 
 NAME = r"^[a-z][a-z0-9_-]{0,39}$"
 Name = Annotated[str, Field(pattern=NAME)]
@@ -168,9 +171,52 @@ class GotoMenu(Strict):
 
 class Goodbye(Strict):
     goodbye: Literal[True]
+    prompt: Name | None = None  # default: the hotline's goodbye_prompt
 
 
-MenuAction = GotoQueue | GotoMenu | Goodbye
+class CallbackSpec(Strict):
+    queue: Name
+    # The seeds: after hours, "call back within five working days".
+    within_working_days: int = Field(default=1, ge=0, le=30)
+    prompt: Name  # "we will call you back"
+
+
+class RequestCallback(Strict):
+    callback: CallbackSpec
+
+
+class MessageSpec(Strict):
+    prompt: Name  # "please leave your message after the tone"
+    max_seconds: int = Field(default=120, ge=5, le=600)
+    thanks_prompt: Name | None = None
+
+
+class LeaveMessage(Strict):
+    message: MessageSpec
+
+
+class TransferSpec(Strict):
+    number: Annotated[str, Field(pattern=r"^\+?[0-9]{2,20}$")]
+    # The seeds: on transfer failure, give the number to call back later.
+    failed_prompt: Name
+    ring_seconds: int = Field(default=30, ge=5, le=120)
+
+
+class Transfer(Strict):
+    transfer: TransferSpec
+
+
+class Repeat(Strict):
+    repeat: Literal[True]
+
+
+class Back(Strict):
+    back: Literal[True]
+
+
+MenuAction = (
+    GotoQueue | GotoMenu | Goodbye | RequestCallback | LeaveMessage | Transfer | Repeat | Back
+)
 
 
 class MenuConfig(Strict):
@@ -191,6 +237,47 @@ class MenuConfig(Strict):
         return value
 
 
+class AfterHours(Strict):
+    """What a caller outside business hours gets: the hours, a callback, or a message."""
+
+    action: Literal["tell-hours", "callback", "message"] = "tell-hours"
+    prompt: Name  # tells the hours (and, for callback/message, what happens next)
+    callback: CallbackSpec | None = None
+    message: MessageSpec | None = None
+
+    @model_validator(mode="after")
+    def _needs_spec(self) -> AfterHours:
+        if self.action == "callback" and self.callback is None:
+            raise ValueError("action callback needs a callback section")
+        if self.action == "message" and self.message is None:
+            raise ValueError("action message needs a message section")
+        return self
+
+
+class SilenceRule(Strict):
+    """The seeds' silent call: "您好,电话已接通,请讲", 5 s, again, 5 s, apologise, hang up."""
+
+    enabled: bool = True
+    prompt: Name
+    wait_seconds: float = Field(default=5.0, gt=0, le=30)
+    times: int = Field(default=2, ge=1, le=5)
+    goodbye_prompt: Name
+    # Energy above which Asterisk's WaitForNoise counts the line as not silent.
+    noise_threshold: int = Field(default=256, ge=1)
+
+
+class SurveyConfig(Strict):
+    """Post-call satisfaction survey, heard when the agent hangs up first."""
+
+    enabled: bool = True
+    prompt: Name
+    scale: int = Field(default=5, ge=2, le=9)
+    # Scores at or below this are "dissatisfied": flagged for the team lead's review.
+    dissatisfied_at_or_below: int = Field(default=2, ge=1)
+    thanks_prompt: Name | None = None
+    timeout_seconds: float = Field(default=6.0, gt=0, le=30)
+
+
 class HotlineConfig(Strict):
     name: Name
     extension: Digits
@@ -199,6 +286,11 @@ class HotlineConfig(Strict):
     menu: Name
     menus: dict[Name, MenuConfig] = Field(min_length=1)
     goodbye_prompt: Name | None = None
+    # None: always open.
+    schedule: ScheduleConfig | None = None
+    after_hours: AfterHours | None = None
+    silence: SilenceRule | None = None
+    survey: SurveyConfig | None = None
 
 
 class PromptText(Strict):
@@ -228,3 +320,14 @@ class Config(Strict):
             if hotline.name == name:
                 return hotline
         raise KeyError(name)
+
+
+def _resolve_forward_refs() -> None:
+    # ivr.schedule builds on `Strict` from this module, so it is imported after it exists.
+    from ivr.schedule import ScheduleConfig
+
+    HotlineConfig.model_rebuild(_types_namespace={"ScheduleConfig": ScheduleConfig})
+    Config.model_rebuild(_types_namespace={"ScheduleConfig": ScheduleConfig})
+
+
+_resolve_forward_refs()
