@@ -3,85 +3,88 @@
 No I/O, no asyncio, no wall clock: the engine's consumer task calls `handle(event, now)` for
 every event in order and carries out what comes back. That is what lets the same core run
 live, in tests that replay hours in milliseconds, and in simulation.
+
+Routing rules (the seeds: calls go to agents with the matching skill, next caller first):
+- Waiting calls are offered by caller priority (higher first), then longest waiting.
+- An agent is available when ready, its phone is registered and not busy, and it is on the
+  queues (role "agent", or a supervisor put there by `TakeCalls`).
+- Among the available agents who fit a call, the narrowest tier wins (agents who meet the
+  queue's own rule before those let in by expansion), then the highest skill match, then the
+  queue's strategy: longest-idle, fewest-calls, least-occupied or round-robin.
+- Expansion steps, max wait, max queue length and the empty-queue rules take a call further or
+  out; a call whose agent is ringing is left alone by them until the offer settles.
+
+Cost: every decision touches a handful of ordered indexes (see `acd.core.index`), one per
+queue and tier, never a scan of all agents or calls; timers sit in one heap. The invariant
+that makes this enough: after each `handle()` no available agent fits a waiting call, so only
+what changed during the event (agents that became available, calls that joined a line or
+moved up a tier, both kept as "dirty") can form a new pair.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from dataclasses import dataclass, replace
-from enum import StrEnum
+import math
+from dataclasses import replace
 from typing import Any
 
-from acd.config.models import Config, QueueConfig
+from acd.config.models import Config, QueueExit
 from acd.core import events as ev
-from acd.core.decisions import AgentStateChanged, CallRecord, CancelOffer, Decision, Offer
-from acd.core.routing import QueueKey, WaitingLine, heads_in_order, pick_agent
+from acd.core.decisions import (
+    AgentStateChanged,
+    Announce,
+    CallRecord,
+    CancelOffer,
+    Decision,
+    ExitQueue,
+    Offer,
+)
+from acd.core.entities import BUSY, UNREACHABLE, Agent, Call, CallStatus, QueueState
+from acd.core.estimate import HandleTime, expected_wait
+from acd.core.index import WaitingLine
+from acd.core.routing import QueueKey
+from acd.core.views import snapshot
 from agents.state import AgentState, IllegalTransition, Trigger, next_state
 
-# Asterisk device states in which a phone cannot take an ACD call at all. UNKNOWN counts: a
-# phone we have heard nothing about is not rung until Asterisk says it is registered.
-UNREACHABLE = frozenset({"UNAVAILABLE", "INVALID", "UNKNOWN"})
-# Device states that mean the phone is busy with something.
-BUSY = frozenset({"INUSE", "BUSY", "RINGING", "RINGINUSE", "ONHOLD"})
 # Slack on top of the ring timeout before the core gives up on an offer by itself, in case
 # Asterisk's answer to the originate never arrives.
 RING_GRACE = 10.0
 
-
-class CallStatus(StrEnum):
-    WAITING = "waiting"
-    RINGING = "ringing"
-    TALKING = "talking"
-
-
-@dataclass(slots=True)
-class Call:
-    record: CallRecord
-    channel: str
-    key: QueueKey
-    status: CallStatus = CallStatus.WAITING
-    agent: str | None = None
-
-
-@dataclass(slots=True)
-class Agent:
-    number: str
-    skills: dict[str, int]
-    role: str
-    state: AgentState = AgentState.LOGGED_OUT
-    reason: str | None = None
-    since: float | None = None  # None until the core first sees the agent change
-    idle_since: float = 0.0
-    device: str = "UNKNOWN"
-    call_id: str | None = None
-    timer: int = 0  # token of the live timer; older timers are stale
-    calls_taken: int = 0
-
-    def available(self) -> bool:
-        return (
-            self.state is AgentState.READY
-            and self.device not in UNREACHABLE
-            and self.device not in BUSY
-        )
+# (due, seq, kind, agent number or call id, token of the subject's timer when set)
+Timer = tuple[float, int, str, str, int]
+AGENT_TIMERS = frozenset({"wrapup", "ring"})
 
 
 class Core:
     def __init__(self, config: Config) -> None:
         self._seq = itertools.count()
-        self._timers: list[tuple[float, int, str, str, int]] = []
+        self._timers: list[Timer] = []
         self.calls: dict[str, Call] = {}
         self.agents: dict[str, Agent] = {}
+        self.queues: dict[str, QueueState] = {}
         self.lines: dict[str, WaitingLine] = {}
-        self.queues: dict[str, QueueConfig] = {}
+        self._handle_times: dict[str, HandleTime] = {}
+        # What changed since the core was last settled (ordered, so decisions are repeatable).
+        self._dirty_agents: dict[str, None] = {}
+        self._dirty_calls: dict[str, None] = {}
+        self._stale = True
         self.reconfigure(config)
 
     def reconfigure(self, config: Config) -> None:
-        """Adopt a new config; agents and calls already known keep their state."""
+        """Adopt a new config; agents and calls already known keep their state.
+
+        The indexes are rebuilt at the start of the next `handle()`, which has the clock.
+        """
         self.config = config
-        self.queues = {q.name: q for q in config.queues}
-        for name in self.queues:
-            self.lines.setdefault(name, WaitingLine())
+        self.queues = {}
+        for queue in config.queues:
+            handle_time = self._handle_times.get(queue.name)
+            if handle_time is None or handle_time.samples == 0:
+                handle_time = HandleTime(queue.initial_handle_seconds)
+                self._handle_times[queue.name] = handle_time
+            self.queues[queue.name] = QueueState(queue, handle_time)
+        self.lines = {name: state.line for name, state in self.queues.items()}
         for spec in config.agents:
             agent = self.agents.get(spec.number)
             if agent is None:
@@ -89,10 +92,13 @@ class Core:
             else:
                 agent.skills = dict(spec.skills)
                 agent.role = spec.role
+        self._stale = True
 
     # -- the one entry point ------------------------------------------------------------
     def handle(self, event: ev.Event, now: float) -> list[Decision]:
         out: list[Decision] = []
+        if self._stale:
+            self._rebuild(now, out)
         match event:
             case ev.CallEntered():
                 self._call_entered(event, now, out)
@@ -113,9 +119,15 @@ class Core:
             case ev.AgentPause():
                 agent = self._agent(event.agent)
                 self._transition(agent, Trigger.PAUSE, now, out, reason=event.reason)
+            case ev.TakeCalls():
+                agent = self._agent(event.agent)
+                agent.takes_calls = event.enabled
+                self._refresh(agent, now, out)
             case ev.DeviceState():
                 if event.agent in self.agents:
-                    self.agents[event.agent].device = event.state
+                    agent = self.agents[event.agent]
+                    agent.device = event.state
+                    self._refresh(agent, now, out)
             case ev.Resync():
                 for call_id in [c for c in self.calls if c not in event.live_calls]:
                     self._caller_hung_up(call_id, now, out, side="system")
@@ -144,16 +156,116 @@ class Core:
             entered_at=entered,
         )
         key = QueueKey(-event.priority, entered, next(self._seq))
-        self.calls[event.call_id] = Call(record, event.channel, key)
-        self.lines[queue].push(key, event.call_id)
-        out.append(record)
+        call = Call(record, event.channel, key, visited=[queue])
+        self.calls[event.call_id] = call
+        self._arrive(call, now, out)
+
+    def _arrive(self, call: Call, now: float, out: list[Decision]) -> None:
+        """The call joins `call.record.queue` (on entry or a move), unless that queue's rules
+        turn it away: full (max_waiting), or nobody to take it (join_when_empty=False, and
+        leave_when_empty=True too: such a queue never keeps callers while it has no staff)."""
+        state = self.queues[call.record.queue]
+        queue = state.config
+        if queue.max_waiting is not None and len(state.line) >= queue.max_waiting:
+            self._leave(call, "full", queue.on_full, now, out)
+            return
+        empty_rule = not queue.join_when_empty or queue.leave_when_empty
+        if empty_rule and state.capable == 0:
+            self._leave(call, "empty", queue.on_empty, now, out)
+            return
+        call.stage = 0
+        out.append(call.record)
+        self._arm_announce(call, state, now)
+        self._catch_up(call, now, out)
+
+    def _catch_up(self, call: Call, now: float, out: list[Decision]) -> None:
+        """Bring a waiting call up to date with its wait: max wait, then the expansion steps
+        it has reached; index it at its tier and set the timer for its next step."""
+        if call.status is not CallStatus.WAITING:
+            return  # ringing: settled when the offer is (see `_offer_failed`)
+        state = self.queues[call.record.queue]
+        queue = state.config
+        call.check_token += 1
+        entered = call.record.entered_at
+        # Deadlines are compared as `entered + seconds <= now`, the same sum the timer was
+        # set with, so a timer that fires always finds its step due.
+        if queue.max_wait_seconds is not None and entered + queue.max_wait_seconds <= now:
+            self._leave(call, "timeout", queue.on_timeout, now, out)
+            return
+        steps = state.plan.steps
+        while call.stage < len(steps) and entered + steps[call.stage].after_seconds <= now:
+            step = steps[call.stage]
+            call.stage += 1
+            if step.overflow is not None and self._can_move(call, step.overflow):
+                self._move(call, step.overflow, now, out)
+                return
+        tier = state.plan.stage_tier[call.stage]
+        if not call.indexed or tier != call.tier:
+            self._unindex_call(call)
+            call.tier = tier
+            self._index_call(call)
+            self._dirty_calls[call.record.call_id] = None
+        deadlines = []
+        if call.stage < len(steps):
+            deadlines.append(entered + steps[call.stage].after_seconds)
+        if queue.max_wait_seconds is not None:
+            deadlines.append(entered + queue.max_wait_seconds)
+        if deadlines:
+            self._push_timer(min(deadlines), "check", call.record.call_id, call.check_token)
+
+    def _can_move(self, call: Call, queue: str) -> bool:
+        """A rule may move a call only to a known queue it has not been in (no loops)."""
+        return queue in self.queues and queue not in call.visited
+
+    def _move(self, call: Call, queue: str, now: float, out: list[Decision]) -> None:
+        """Overflow or a queue exit's `queue`: same caller, same entered time and priority."""
+        self._unindex_call(call)
+        call.visited.append(queue)
+        call.record = replace(call.record, queue=queue)
+        self._arrive(call, now, out)
+
+    def _leave(
+        self, call: Call, reason: str, rule: QueueExit | None, now: float, out: list[Decision]
+    ) -> None:
+        """A queue will not keep the call (`reason`): move it as `rule` says, or say goodbye.
+
+        If the rule names a queue the call cannot go to (unknown, or already visited), the
+        caller is let go without a goodbye prompt rather than bounced around forever.
+        """
+        if rule is not None and rule.queue is not None and self._can_move(call, rule.queue):
+            self._move(call, rule.queue, now, out)
+            return
+        self._unindex_call(call)
+        self.calls.pop(call.record.call_id, None)
+        prompt = rule.goodbye_prompt if rule is not None else None
+        out.append(ExitQueue(call.record.call_id, call.channel, reason, prompt))
+        out.append(replace(call.record, ended_at=now, disposition=reason, hangup_side="system"))
+
+    def _empty_queue(self, state: QueueState, now: float, out: list[Decision]) -> None:
+        """leave_when_empty: the queue's last agent logged out; its waiting callers go."""
+        for _key, call_id in list(state.line.entries):
+            self._leave(self.calls[call_id], "empty", state.config.on_empty, now, out)
+
+    def _index_call(self, call: Call) -> None:
+        state = self.queues[call.record.queue]
+        state.line.add(call.key, call.record.call_id)
+        state.groups[call.tier].add((call.key, call.record.call_id))
+        call.indexed = True
+
+    def _unindex_call(self, call: Call) -> None:
+        if not call.indexed:
+            return
+        state = self.queues[call.record.queue]
+        state.line.remove(call.key, call.record.call_id)
+        state.groups[call.tier].discard((call.key, call.record.call_id))
+        call.indexed = False
 
     def _caller_hung_up(self, call_id: str, now: float, out: list[Decision], side: str) -> None:
         call = self.calls.pop(call_id, None)
         if call is None:
             return
         if call.status is CallStatus.WAITING:
-            self.lines[call.record.queue].remove(call_id)
+            self._unindex_call(call)
             out.append(
                 replace(call.record, ended_at=now, disposition="abandoned", hangup_side=side)
             )
@@ -170,7 +282,7 @@ class Core:
             return
         out.append(replace(call.record, ended_at=now, disposition="answered", hangup_side=side))
         if agent is not None and agent.call_id == call_id:
-            self._end_talk(agent, call.record.queue, now, out)
+            self._end_talk(agent, call, now, out)
 
     def _offer_answered(self, event: ev.OfferAnswered, now: float, out: list[Decision]) -> None:
         call = self.calls.get(event.call_id)
@@ -197,21 +309,26 @@ class Core:
         if agent is None or agent.call_id != call_id or agent.state is not AgentState.RESERVED:
             return  # a late or duplicate report about an offer already settled
         agent.call_id = None
-        queue = self._queue_of(call_id)
+        call = self.calls.get(call_id)
+        queue = self.queues[call.record.queue].config if call is not None else None
         if reason == "no-answer" and (queue is None or queue.pause_on_no_answer):
             self._transition(agent, Trigger.NO_ANSWER, now, out, reason="no-answer")
         elif reason == "unavailable":
             self._transition(agent, Trigger.NO_ANSWER, now, out, reason="unreachable")
         else:
             self._transition(agent, Trigger.CANCEL, now, out)
-        call = self.calls.get(call_id)
         if call is not None and call.status is CallStatus.RINGING:
-            # Back to the head of its queue: its original key still sorts it first.
+            # Back to the head of its queue: its original key still sorts it first. What
+            # happened to its queue while it rang (steps, max wait, empty) applies now.
             call.status = CallStatus.WAITING
             call.agent = None
             call.record = replace(call.record, agent=None, disposition="waiting")
-            self.lines[call.record.queue].push(call.key, call_id)
             out.append(call.record)
+            state = self.queues[call.record.queue]
+            if state.config.leave_when_empty and state.capable == 0:
+                self._leave(call, "empty", state.config.on_empty, now, out)
+            else:
+                self._catch_up(call, now, out)
 
     def _agent_leg_hung_up(self, event: ev.AgentLegHungUp, now: float, out: list[Decision]) -> None:
         agent = self.agents.get(event.agent)
@@ -222,20 +339,20 @@ class Core:
             # Hung up before answering (rejected): treated as a failed offer.
             self._offer_failed(event.call_id, agent.number, "rejected", now, out)
             return
-        queue = ""
         if call is not None and call.status is CallStatus.TALKING:
             self.calls.pop(event.call_id)
-            queue = call.record.queue
             out.append(replace(call.record, ended_at=now, hangup_side="agent"))
-        self._end_talk(agent, queue, now, out)
+        self._end_talk(agent, call, now, out)
 
-    def _end_talk(self, agent: Agent, queue_name: str, now: float, out: list[Decision]) -> None:
+    def _end_talk(self, agent: Agent, call: Call | None, now: float, out: list[Decision]) -> None:
         if agent.state is not AgentState.ON_CALL:
             return
-        queue = self.queues.get(queue_name)
+        state = self.queues.get(call.record.queue) if call is not None else None
         agent.call_id = None
+        if call is not None and state is not None and call.record.answered_at is not None:
+            agent.wrapping = (state.name, now - call.record.answered_at)
         self._transition(agent, Trigger.HANGUP, now, out)
-        wrapup = queue.wrapup_seconds if queue else 0.0
+        wrapup = state.config.wrapup_seconds if state is not None else 0.0
         self._set_timer(agent, now + wrapup, "wrapup")
 
     # -- agents -------------------------------------------------------------------------
@@ -257,58 +374,209 @@ class Core:
         old = agent.state
         if new is old and new is AgentState.READY:
             return  # "ready" while ready: nothing changes, nothing to record
+        if old in (AgentState.ON_CALL, AgentState.WRAP_UP) and agent.since is not None:
+            agent.busy_seconds += now - agent.since
+        if old is AgentState.WRAP_UP and new is not AgentState.WRAP_UP:
+            self._close_handle_time(agent, now)
         agent.state = new
         agent.reason = reason if new is AgentState.NOT_READY else None
         agent.since = now
         agent.timer += 1  # any pending timer belonged to the old state
-        if new is AgentState.READY and old is not AgentState.READY:
+        if trigger is Trigger.LOGIN:
+            agent.login_at = now
+            agent.busy_seconds = 0.0
+        # Idle since it last became ready; a cancelled ring was no work, so it keeps its place.
+        if (
+            new is AgentState.READY
+            and old is not AgentState.READY
+            and trigger is not Trigger.CANCEL
+        ):
             agent.idle_since = now
         out.append(AgentStateChanged(agent.number, old.value, new.value, agent.reason, now))
+        self._refresh(agent, now, out)
+
+    def _close_handle_time(self, agent: Agent, now: float) -> None:
+        """Wrap-up is over: talk + wrap-up of the call is one handle-time sample of its queue."""
+        if agent.wrapping is None:
+            return
+        queue, talk = agent.wrapping
+        agent.wrapping = None
+        wrapup = now - agent.since if agent.since is not None else 0.0
+        handle_time = self._handle_times.get(queue)
+        if handle_time is not None:
+            handle_time.add(talk + wrapup)
+
+    def _refresh(self, agent: Agent, now: float, out: list[Decision]) -> None:
+        """Put the agent into or take it out of the indexes after anything that may change
+        its availability, and keep its queues' staff counts (and empty-queue rules) right."""
+        available = agent.available()
+        if available and not agent.in_index:
+            agent.in_index = True
+            for queue, tier, score in agent.bands:
+                state = self.queues[queue]
+                key = (-score, self._strategy_key(state, agent, now), agent.number)
+                band = state.bands[tier]
+                band.members.add(key)
+                agent.indexed.append((band, key))
+            self._dirty_agents[agent.number] = None
+        elif not available and agent.in_index:
+            for band, key in agent.indexed:
+                band.members.discard(key)
+            agent.indexed.clear()
+            agent.in_index = False
+        counted = agent.state is not AgentState.LOGGED_OUT and agent.on_queues
+        if counted == agent.counted:
+            return
+        agent.counted = counted
+        for queue, _tier, _score in agent.bands:
+            state = self.queues[queue]
+            state.capable += 1 if counted else -1
+            if state.capable == 0 and state.config.leave_when_empty:
+                self._empty_queue(state, now, out)
+
+    @staticmethod
+    def _strategy_key(state: QueueState, agent: Agent, now: float) -> float:
+        """The agent's rank under its queue's strategy, fixed while it stays available.
+
+        Each is taken when the agent becomes available and not updated while it waits, so an
+        index update happens only on a state change. For longest-idle and fewest-calls that
+        is exact (neither changes while an agent is idle). Least-occupied is approximate: the
+        occupancy is the one at the moment the agent became available; while agents sit idle
+        their shares all fall, and the order among them can drift from the live figures.
+        Round-robin needs no key (see `AgentBand.best`).
+        """
+        strategy = state.config.strategy
+        if strategy == "longest-idle":
+            return agent.idle_since
+        if strategy == "fewest-calls":
+            return float(agent.calls_taken)
+        if strategy == "least-occupied":
+            return agent.occupancy(now)
+        return 0.0
 
     # -- timers -------------------------------------------------------------------------
-    def _set_timer(self, agent: Agent, at: float, kind: str) -> None:
-        heapq.heappush(self._timers, (at, next(self._seq), kind, agent.number, agent.timer))
+    def _push_timer(self, at: float, kind: str, subject: str, token: int) -> None:
+        heapq.heappush(self._timers, (at, next(self._seq), kind, subject, token))
 
-    def _timer_live(self, timer: tuple[float, int, str, str, int]) -> bool:
-        agent = self.agents.get(timer[3])
-        return agent is not None and agent.timer == timer[4]
+    def _set_timer(self, agent: Agent, at: float, kind: str) -> None:
+        self._push_timer(at, kind, agent.number, agent.timer)
+
+    def _timer_live(self, timer: Timer) -> bool:
+        _, _, kind, subject, token = timer
+        if kind in AGENT_TIMERS:
+            agent = self.agents.get(subject)
+            return agent is not None and agent.timer == token
+        call = self.calls.get(subject)
+        if call is None:
+            return False
+        return (call.check_token if kind == "check" else call.announce_token) == token
 
     def _fire_timers(self, now: float, out: list[Decision]) -> None:
         while self._timers and self._timers[0][0] <= now:
             timer = heapq.heappop(self._timers)
             if not self._timer_live(timer):
                 continue
-            agent = self.agents[timer[3]]
-            if timer[2] == "wrapup":
-                self._transition(agent, Trigger.WRAP_UP_DONE, now, out)
-            elif timer[2] == "ring" and agent.call_id is not None:
-                self._offer_failed(agent.call_id, agent.number, "no-answer", now, out)
+            kind, subject = timer[2], timer[3]
+            if kind == "wrapup":
+                self._transition(self.agents[subject], Trigger.WRAP_UP_DONE, now, out)
+            elif kind == "ring":
+                agent = self.agents[subject]
+                if agent.call_id is not None:
+                    self._offer_failed(agent.call_id, agent.number, "no-answer", now, out)
+            elif kind == "check":
+                self._catch_up(self.calls[subject], now, out)
+            elif kind == "announce":
+                self._announce(self.calls[subject], now, out)
+
+    # -- announcements ------------------------------------------------------------------
+    def _arm_announce(self, call: Call, state: QueueState, now: float) -> None:
+        """Next announcement at the next whole multiple of the queue's period of waiting."""
+        call.announce_token += 1
+        every = state.config.announce_every_seconds
+        if every <= 0:
+            return
+        entered = call.record.entered_at
+        periods = max(1, math.floor((now - entered) / every) + 1)
+        while entered + periods * every <= now:
+            periods += 1
+        self._push_timer(
+            entered + periods * every, "announce", call.record.call_id, call.announce_token
+        )
+
+    def _announce(self, call: Call, now: float, out: list[Decision]) -> None:
+        state = self.queues[call.record.queue]
+        if call.status is CallStatus.WAITING:
+            position = state.line.position(call.key, call.record.call_id)
+            wait = expected_wait(position, state.handle_time.seconds, state.capable)
+            out.append(Announce(call.record.call_id, call.channel, position, wait))
+        if call.status is not CallStatus.TALKING:
+            self._arm_announce(call, state, now)
 
     # -- routing ------------------------------------------------------------------------
     def _dispatch(self, now: float, out: list[Decision]) -> None:
-        """Pair waiting calls with available agents until no pair is left."""
-        while True:
-            offered = False
-            for _key, queue_name, call_id in heads_in_order(self.lines):
-                queue = self.queues[queue_name]
-                candidates = (
-                    (a.number, a.skills, a.idle_since)
-                    for a in self.agents.values()
-                    if a.available() and a.role == "agent"
-                )
-                number = pick_agent(candidates, queue.skills)
-                if number is None:
-                    continue
-                self._offer(self.calls[call_id], self.agents[number], queue, now, out)
-                offered = True
-                break
-            if not offered:
-                return
+        """Pair waiting calls with available agents until no pair is left.
 
-    def _offer(
-        self, call: Call, agent: Agent, queue: QueueConfig, now: float, out: list[Decision]
-    ) -> None:
-        self.lines[queue.name].remove(call.record.call_id)
+        Greedy, best call first: repeatedly the best-keyed waiting call that has any
+        available agent who fits goes to its best such agent. Candidates come only from what
+        changed: each dirty call itself, and each dirty agent's best fitting call. A heap
+        holds them with lazy re-checks; an entry that went stale (call taken, agent taken) is
+        dropped or, for an agent still free, replaced by that agent's next best call.
+        """
+        heap: list[tuple[QueueKey, str, str]] = []  # (call key, call id, dirty agent or "")
+        for number in self._dirty_agents:
+            self._push_best_call(heap, self.agents[number])
+        for call_id in self._dirty_calls:
+            call = self.calls.get(call_id)
+            if call is not None and call.indexed:
+                heap.append((call.key, call_id, ""))
+        self._dirty_agents.clear()
+        self._dirty_calls.clear()
+        heapq.heapify(heap)
+        while heap:
+            _key, call_id, via = heapq.heappop(heap)
+            call = self.calls.get(call_id)
+            if via and not self.agents[via].in_index:
+                continue
+            if call is None or not call.indexed:
+                if via:
+                    self._push_best_call(heap, self.agents[via])
+                continue
+            chosen = self._best_agent(call)
+            if chosen is None:
+                continue
+            self._offer(call, self.agents[chosen], now, out)
+            if via and via != chosen:
+                self._push_best_call(heap, self.agents[via])
+
+    def _push_best_call(self, heap: list[tuple[QueueKey, str, str]], agent: Agent) -> None:
+        """The best waiting call the agent fits: the head of each tier group it may serve."""
+        if not agent.in_index:
+            return
+        best: tuple[QueueKey, str] | None = None
+        for queue, tier, _score in agent.bands:
+            groups = self.queues[queue].groups
+            for group in groups[tier:]:
+                head = group.first()
+                if head is not None and (best is None or head < best):
+                    best = head
+        if best is not None:
+            heapq.heappush(heap, (best[0], best[1], agent.number))
+
+    def _best_agent(self, call: Call) -> str | None:
+        """The agent to ring for a call: the first tier with anyone available, then that
+        band's order (skill score, then the queue's strategy)."""
+        state = self.queues[call.record.queue]
+        for band in state.bands[: call.tier + 1]:
+            number = band.best(state.rr_last)
+            if number is not None:
+                return number
+        return None
+
+    def _offer(self, call: Call, agent: Agent, now: float, out: list[Decision]) -> None:
+        state = self.queues[call.record.queue]
+        queue = state.config
+        self._unindex_call(call)
+        state.rr_last = agent.number
         call.status = CallStatus.RINGING
         call.agent = agent.number
         call.record = replace(
@@ -330,53 +598,48 @@ class Core:
         )
         out.append(call.record)
 
-    def _queue_of(self, call_id: str) -> QueueConfig | None:
-        call = self.calls.get(call_id)
-        return self.queues.get(call.record.queue) if call else None
+    # -- (re)building the indexes -------------------------------------------------------
+    def _rebuild(self, now: float, out: list[Decision]) -> None:
+        """After a (re)configuration: where each agent fits, and every index from scratch.
+
+        The one place that scans all agents and calls; it runs once per config, not per event.
+        """
+        self._stale = False
+        first = self.config.queues[0].name
+        for agent in self.agents.values():
+            agent.indexed.clear()
+            agent.in_index = False
+            agent.counted = False
+            agent.bands = []
+            for name, state in self.queues.items():
+                entry = state.plan.entry(agent.skills)
+                if entry is not None:
+                    agent.bands.append((name, entry[0], entry[1]))
+        waiting = []
+        for call in self.calls.values():
+            call.indexed = False
+            if call.record.queue not in self.queues:
+                call.record = replace(call.record, queue=first)
+                call.visited.append(first)
+                out.append(call.record)
+            plan = self.queues[call.record.queue].plan
+            call.stage = min(call.stage, len(plan.steps))
+            call.tier = plan.stage_tier[call.stage]
+            if call.status is CallStatus.WAITING:
+                self._index_call(call)
+                waiting.append(call)
+        for agent in self.agents.values():
+            self._refresh(agent, now, out)
+        for call in waiting:
+            if call.record.call_id in self.calls:
+                self._dirty_calls[call.record.call_id] = None
+                self._arm_announce(call, self.queues[call.record.queue], now)
+                self._catch_up(call, now, out)
 
     # -- views --------------------------------------------------------------------------
     def snapshot(self, now: float) -> dict[str, Any]:
         """What `acd status` shows: queues with their waiting calls, agents with states."""
-        queues = []
-        for name, line in self.lines.items():
-            waiting = []
-            for call_id in line.ordered():
-                call = self.calls[call_id]
-                waiting.append(
-                    {
-                        "call_id": call_id,
-                        "caller": call.record.caller,
-                        "priority": -call.key.neg_priority,
-                        "wait_seconds": round(now - call.record.entered_at, 1),
-                    }
-                )
-            ringing = [
-                {"call_id": c.record.call_id, "agent": c.agent}
-                for c in self.calls.values()
-                if c.record.queue == name and c.status is CallStatus.RINGING
-            ]
-            talking = sum(
-                1
-                for c in self.calls.values()
-                if c.record.queue == name and c.status is CallStatus.TALKING
-            )
-            queues.append(
-                {"name": name, "waiting": waiting, "ringing": ringing, "talking": talking}
-            )
-        agents = [
-            {
-                "number": a.number,
-                "role": a.role,
-                "state": a.state.value,
-                "reason": a.reason,
-                "device": a.device,
-                "seconds_in_state": None if a.since is None else round(now - a.since, 1),
-                "call_id": a.call_id,
-                "calls_taken": a.calls_taken,
-            }
-            for a in self.agents.values()
-        ]
-        return {"queues": queues, "agents": agents}
+        return snapshot(self.queues, self.calls, self.agents, now)
 
 
 class UnknownAgent(Exception):
@@ -384,4 +647,13 @@ class UnknownAgent(Exception):
         super().__init__(f"unknown agent {number}")
 
 
-__all__ = ["Core", "IllegalTransition", "UnknownAgent"]
+__all__ = [
+    "BUSY",
+    "UNREACHABLE",
+    "Agent",
+    "Call",
+    "CallStatus",
+    "Core",
+    "IllegalTransition",
+    "UnknownAgent",
+]

@@ -78,6 +78,19 @@ class AgentPause:
 
 
 @dataclass(frozen=True, slots=True)
+class TakeCalls:
+    """Put a supervisor on the queues (`enabled`) or take them off again.
+
+    Supervisors are never offered queue calls unless this was sent: the team lead joins the
+    line when the load asks for it (the seeds' 16-waiting rule), not by default. For an agent
+    of role "agent" it changes nothing: they take calls anyway.
+    """
+
+    agent: str
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceState:
     """Asterisk's view of an agent's softphone (from DeviceStateChange / DeviceStateList)."""
 
@@ -111,6 +124,7 @@ Event = (
     | AgentLogout
     | AgentReady
     | AgentPause
+    | TakeCalls
     | DeviceState
     | Resync
     | Tick

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
 import pytest
 
 from acd.clock import ManualClock
 from acd.config import Config, load_config
+from acd.config.models import AgentConfig, QueueConfig
 from acd.core import events as ev
 from acd.core.core import Core
-from acd.core.decisions import Decision
+from acd.core.decisions import Announce, CallRecord, Decision, ExitQueue, Offer
 
 SHIPPED = Path(__file__).resolve().parents[3] / "dialplans"
 
@@ -16,6 +18,30 @@ SHIPPED = Path(__file__).resolve().parents[3] / "dialplans"
 @pytest.fixture(scope="session")
 def config() -> Config:
     return load_config(SHIPPED)
+
+
+def configured(
+    config: Config,
+    queues: list[QueueConfig] | None = None,
+    agents: list[AgentConfig] | None = None,
+) -> Config:
+    """The shipped config with other queues and/or agents, for rules the shipped one lacks."""
+    update: dict[str, Any] = {}
+    if queues is not None:
+        update["queues"] = queues
+    if agents is not None:
+        update["agents"] = agents
+    return config.model_copy(update=update)
+
+
+def queue(name: str = "general", skills: dict[str, int] | None = None, **kw: Any) -> QueueConfig:
+    return QueueConfig(name=name, skills=skills or {"housekeeping": 1}, **kw)
+
+
+def agent(
+    number: str, role: Literal["agent", "supervisor"] = "agent", **skills: int
+) -> AgentConfig:
+    return AgentConfig(number=number, skills=skills, role=role)
 
 
 class Driver:
@@ -40,12 +66,45 @@ class Driver:
             self.send(ev.DeviceState(agent, "NOT_INUSE"))
             self.send(ev.AgentLogin(agent))
 
+    def logged_in_paused(self, *agents: str) -> None:
+        """Logged in and registered, but on a break: staff of the queue, not available."""
+        for agent in agents:
+            self.send(ev.DeviceState(agent, "NOT_INUSE"))
+            self.send(ev.AgentLogin(agent))
+            self.send(ev.AgentPause(agent, "break"))
+
     def call(self, call_id: str, queue: str = "general", priority: int = 0) -> list[Decision]:
         return self.send(
             ev.CallEntered(
                 call_id, f"PJSIP/callers-{call_id}", "13800138000", "home", queue, priority
             )
         )
+
+    def talk(self, call_id: str, agent: str, seconds: float) -> None:
+        """The agent answers the offered call, talks, and hangs up (then wraps up)."""
+        self.send(ev.OfferAnswered(call_id, agent))
+        self.wait(seconds)
+        self.send(ev.AgentLegHungUp(call_id, agent))
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    # -- reading the decisions ----------------------------------------------------------
+    def offers(self) -> list[Offer]:
+        return [d for d in self.decisions if isinstance(d, Offer)]
+
+    def offered_to(self, call_id: str) -> str | None:
+        matching = [o.agent for o in self.offers() if o.call_id == call_id]
+        return matching[-1] if matching else None
+
+    def exits(self) -> list[ExitQueue]:
+        return [d for d in self.decisions if isinstance(d, ExitQueue)]
+
+    def announcements(self) -> list[Announce]:
+        return [d for d in self.decisions if isinstance(d, Announce)]
+
+    def record(self, call_id: str) -> CallRecord:
+        return [d for d in self.decisions if isinstance(d, CallRecord) and d.call_id == call_id][-1]
 
 
 @pytest.fixture

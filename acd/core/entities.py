@@ -1,0 +1,119 @@
+"""The core's live state: calls, agents and queues, with the index bookkeeping they carry.
+
+Plain data; the rules that change it live in `acd.core.core`. The engine reads `Call.record`,
+`Agent.state` and `Agent.device`; everything else here is the core's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from acd.config.models import QueueConfig
+from acd.core.decisions import CallRecord
+from acd.core.estimate import HandleTime
+from acd.core.index import AgentBand, AgentKey, CallEntry, Ordered, WaitingLine
+from acd.core.routing import QueueKey, QueuePlan, plan_queue
+from agents.state import AgentState
+
+# Asterisk device states in which a phone cannot take an ACD call at all. UNKNOWN counts: a
+# phone we have heard nothing about is not rung until Asterisk says it is registered.
+UNREACHABLE = frozenset({"UNAVAILABLE", "INVALID", "UNKNOWN"})
+# Device states that mean the phone is busy with something.
+BUSY = frozenset({"INUSE", "BUSY", "RINGING", "RINGINUSE", "ONHOLD"})
+
+
+class CallStatus(StrEnum):
+    WAITING = "waiting"
+    RINGING = "ringing"
+    TALKING = "talking"
+
+
+@dataclass(slots=True)
+class Call:
+    record: CallRecord
+    channel: str
+    key: QueueKey
+    status: CallStatus = CallStatus.WAITING
+    agent: str | None = None
+    # Expansion steps of its current queue already applied, and the tier that gives.
+    stage: int = 0
+    tier: int = 0
+    # Queues the call has been in; a rule never moves it back into one (no overflow loops).
+    visited: list[str] = field(default_factory=list)
+    # In its queue's waiting line and tier group right now.
+    indexed: bool = False
+    # Tokens of the live timers; a timer carrying an older token is stale.
+    check_token: int = 0
+    announce_token: int = 0
+
+
+@dataclass(slots=True)
+class Agent:
+    number: str
+    skills: dict[str, int]
+    role: str
+    state: AgentState = AgentState.LOGGED_OUT
+    reason: str | None = None
+    since: float | None = None  # None until the core first sees the agent change
+    idle_since: float = 0.0
+    device: str = "UNKNOWN"
+    call_id: str | None = None
+    timer: int = 0  # token of the live timer; older timers are stale
+    calls_taken: int = 0
+    # A supervisor put on the queues by `TakeCalls`.
+    takes_calls: bool = False
+    # For least-occupied: time on-call and in wrap-up since the last login.
+    login_at: float = 0.0
+    busy_seconds: float = 0.0
+    # The call in wrap-up, for the queue's handle time: (queue, talk seconds).
+    wrapping: tuple[str, float] | None = None
+    # Where the agent fits, from config: (queue, entry tier, score in it).
+    bands: list[tuple[str, int, int]] = field(default_factory=list)
+    # Where it sits in the indexes now (only while available), and whether it is counted
+    # among its queues' staff (logged in and taking queue calls).
+    indexed: list[tuple[AgentBand, AgentKey]] = field(default_factory=list)
+    in_index: bool = False
+    counted: bool = False
+
+    @property
+    def on_queues(self) -> bool:
+        """Role "agent", or a supervisor who was put on the queues."""
+        return self.role == "agent" or self.takes_calls
+
+    def available(self) -> bool:
+        return (
+            self.state is AgentState.READY
+            and self.device not in UNREACHABLE
+            and self.device not in BUSY
+            and self.on_queues
+        )
+
+    def occupancy(self, now: float) -> float:
+        """Share of the time since login spent on calls and in wrap-up."""
+        logged_in = now - self.login_at
+        return self.busy_seconds / logged_in if logged_in > 0 else 0.0
+
+
+class QueueState:
+    """A queue's config and plan with its indexes: agents by tier, waiting calls by tier."""
+
+    __slots__ = ("bands", "capable", "config", "groups", "handle_time", "line", "plan", "rr_last")
+
+    def __init__(self, config: QueueConfig, handle_time: HandleTime) -> None:
+        self.config = config
+        self.plan: QueuePlan = plan_queue(config)
+        round_robin = config.strategy == "round-robin"
+        # bands[t]: available agents whose entry tier is t.
+        self.bands = [AgentBand(round_robin) for _ in self.plan.tiers]
+        # groups[t]: waiting calls whose current tier is t.
+        self.groups: list[Ordered[CallEntry]] = [Ordered() for _ in self.plan.tiers]
+        self.line = WaitingLine()
+        # Logged-in agents on the queues who fit some tier: the queue's staff.
+        self.capable = 0
+        self.rr_last: str | None = None
+        self.handle_time = handle_time
+
+    @property
+    def name(self) -> str:
+        return self.config.name
