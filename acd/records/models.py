@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     Float,
@@ -22,6 +23,8 @@ from sqlalchemy import (
     String,
     Text,
     event,
+    false,
+    text,
 )
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -106,6 +109,15 @@ class CallRow(Base):
     hangup_side: Mapped[str | None] = mapped_column(String(16))
     offers: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set by `SurveyScore` and `IvrPath`, never by `CallRecord` (see ANNOTATION_COLUMNS).
+    survey_score: Mapped[int | None] = mapped_column(Integer)
+    survey_scale: Mapped[int | None] = mapped_column(Integer)
+    dissatisfied: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    ivr_path: Mapped[str | None] = mapped_column(Text)
+
+
+#: `calls` columns that arrive separately from the call record and that its upserts leave alone.
+ANNOTATION_COLUMNS = frozenset({"survey_score", "survey_scale", "dissatisfied", "ivr_path"})
 
 
 class AgentStateRow(Base):
@@ -125,6 +137,40 @@ class AgentStateRow(Base):
     new_state: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CallbackRow(Base):
+    """A caller's request to be called back; `status` and `attempts` move as it is worked."""
+
+    __tablename__ = "callbacks"
+    # The dialer asks "which pending callbacks are due first".
+    __table_args__ = (Index("ix_callbacks_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(128), index=True)
+    caller: Mapped[str] = mapped_column(String(64))
+    hotline: Mapped[str] = mapped_column(String(64))
+    queue: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MessageRow(Base):
+    """A message a caller left: where Asterisk recorded it and how long it is."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(128), index=True)
+    caller: Mapped[str] = mapped_column(String(64))
+    hotline: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(1024))
+    seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 def ensure_sqlite_dir(url: str | URL) -> None:

@@ -1,9 +1,15 @@
-"""Persist call records and agent state changes without ever holding up call handling.
+"""Persist call records and everything else the core records, without holding up calls.
 
 The engine must keep routing calls while the database is slow, locked or down, so `submit`
 only queues; a single task writes in submission order and, when the database refuses, keeps
 the items and retries with backoff. Order matters because a call's record is upserted several
 times and the last write must be the latest state.
+
+A call's row is written by three kinds of item: `CallRecord` owns every column but the
+annotations (`ANNOTATION_COLUMNS`), `SurveyScore` and `IvrPath` own only theirs. Either of the
+latter may come before the call's record, or for a call that never queues, so they first
+create a minimal row (disposition "ivr") that a later `CallRecord` overwrites without touching
+the annotations.
 """
 
 from __future__ import annotations
@@ -15,23 +21,45 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Table, bindparam, case, insert, select, update
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from acd.clock import to_datetime
-from acd.core.decisions import AgentStateChanged, CallRecord
-from acd.records.models import AgentStateRow, CallRow, ensure_sqlite_dir, make_engine
+from acd.core.decisions import (
+    AgentStateChanged,
+    CallbackRequested,
+    CallRecord,
+    IvrPath,
+    MessageLeft,
+    Record,
+    SurveyScore,
+)
+from acd.records.models import (
+    ANNOTATION_COLUMNS,
+    AgentStateRow,
+    CallbackRow,
+    CallRow,
+    MessageRow,
+    ensure_sqlite_dir,
+    make_engine,
+)
 
-Item = CallRecord | AgentStateChanged
+#: Everything `submit` accepts (kept under its old name for callers that import it).
+Item = Record
+_ITEM_TYPES = (CallRecord, AgentStateChanged, SurveyScore, IvrPath, CallbackRequested, MessageLeft)
 
 #: Items per transaction: enough to catch up quickly after an outage, small enough that the
 #: SQLite write lock is never held for long.
 BATCH_MAX = 200
 
-_CALL_COLUMNS = tuple(column.name for column in CallRow.__table__.columns)
-_CALL_UPDATE_COLUMNS = tuple(name for name in _CALL_COLUMNS if name != "call_id")
+_CALLS: Table = CallRow.__table__  # type: ignore[assignment]
+_CALL_COLUMNS = tuple(column.name for column in _CALLS.columns)
+#: What a `CallRecord` upsert overwrites: not the key, not what surveys and the IVR set.
+_CALL_UPDATE_COLUMNS = tuple(
+    name for name in _CALL_COLUMNS if name != "call_id" and name not in ANNOTATION_COLUMNS
+)
 
 
 def _call_row(record: CallRecord, now: datetime) -> dict[str, Any]:
@@ -51,6 +79,99 @@ def _call_row(record: CallRecord, now: datetime) -> dict[str, Any]:
         "offers": record.offers,
         "updated_at": now,
     }
+
+
+def _minimal_call_row(item: SurveyScore | IvrPath, now: datetime) -> dict[str, Any]:
+    """The row a survey or IVR path creates when the call has none (yet)."""
+    # A survey does not know who called; `_SET_IVR_PATH` fills that in if a path comes later.
+    caller, hotline = (item.caller, item.hotline) if isinstance(item, IvrPath) else ("", "")
+    return {
+        "call_id": item.call_id,
+        "caller": caller,
+        "hotline": hotline,
+        "queue": "",
+        "agent": None,
+        "entered_at": to_datetime(item.at),
+        "answered_at": None,
+        "ended_at": None,
+        "wait_seconds": None,
+        "talk_seconds": None,
+        "disposition": "ivr",
+        "hangup_side": None,
+        "offers": 0,
+        "updated_at": now,
+    }
+
+
+def _survey_params(survey: SurveyScore, now: datetime) -> dict[str, Any]:
+    return {
+        "b_call_id": survey.call_id,
+        "b_score": survey.score,
+        "b_scale": survey.scale,
+        "b_dissatisfied": survey.dissatisfied,
+        "b_now": now,
+    }
+
+
+def _ivr_params(ivr: IvrPath, now: datetime) -> dict[str, Any]:
+    return {
+        "b_call_id": ivr.call_id,
+        "b_caller": ivr.caller,
+        "b_hotline": ivr.hotline,
+        "b_path": ivr.path,
+        "b_now": now,
+    }
+
+
+def _callback_row(request: CallbackRequested, now: datetime) -> dict[str, Any]:
+    return {
+        "call_id": request.call_id,
+        "caller": request.caller,
+        "hotline": request.hotline,
+        "queue": request.queue,
+        "kind": request.kind,
+        "requested_at": to_datetime(request.requested_at),
+        "due_at": to_datetime(request.due_at),
+        "status": "pending",
+        "attempts": 0,
+        "updated_at": now,
+    }
+
+
+def _message_row(message: MessageLeft) -> dict[str, Any]:
+    return {
+        "call_id": message.call_id,
+        "caller": message.caller,
+        "hotline": message.hotline,
+        "path": message.path,
+        "seconds": message.seconds,
+        "created_at": to_datetime(message.at),
+    }
+
+
+# Annotation updates by call_id, run as executemany. Bind names differ from the column names,
+# which SQLAlchemy reserves for the SET clause.
+_SET_SURVEY = (
+    update(_CALLS)
+    .where(_CALLS.c.call_id == bindparam("b_call_id"))
+    .values(
+        survey_score=bindparam("b_score"),
+        survey_scale=bindparam("b_scale"),
+        dissatisfied=bindparam("b_dissatisfied"),
+        updated_at=bindparam("b_now"),
+    )
+)
+_SET_IVR_PATH = (
+    update(_CALLS)
+    .where(_CALLS.c.call_id == bindparam("b_call_id"))
+    .values(
+        ivr_path=bindparam("b_path"),
+        # A row a survey created first knows neither; the path's item does.
+        caller=case((_CALLS.c.caller == "", bindparam("b_caller")), else_=_CALLS.c.caller),
+        hotline=case((_CALLS.c.hotline == "", bindparam("b_hotline")), else_=_CALLS.c.hotline),
+        updated_at=bindparam("b_now"),
+    )
+)
 
 
 def _state_row(change: AgentStateChanged) -> dict[str, Any]:
@@ -88,7 +209,9 @@ class RecordWriter:
 
     `submit` must be called from the event loop's thread. Items are written in submission
     order; several upserts of one call within a batch collapse to the last one, which is what
-    the row would end up holding anyway.
+    the row would end up holding anyway. The same holds for surveys and IVR paths of one call,
+    and since a `CallRecord` and those never write the same columns, writing a batch's call
+    records before its annotations leaves the rows as strict submission order would.
     """
 
     def __init__(
@@ -131,11 +254,11 @@ class RecordWriter:
         self._task = asyncio.create_task(self._run(self._engine), name="acd-record-writer")
         self._task.add_done_callback(self._on_task_done)
 
-    def submit(self, item: CallRecord | AgentStateChanged) -> None:
+    def submit(self, item: Record) -> None:
         """Queue `item` for writing; never blocks and never drops."""
         if self._closed:
             raise RuntimeError("RecordWriter is closed")
-        if not isinstance(item, CallRecord | AgentStateChanged):
+        if not isinstance(item, _ITEM_TYPES):
             raise TypeError(f"cannot record {type(item).__name__}")
         self._queue.put_nowait(item)
         self._pending += 1
@@ -239,21 +362,79 @@ class RecordWriter:
     async def _write(self, engine: AsyncEngine, batch: Sequence[Item]) -> None:
         now = datetime.now(UTC)
         calls: dict[str, dict[str, Any]] = {}
+        minimal: dict[str, dict[str, Any]] = {}  # the first annotation of a call makes its row
+        surveys: dict[str, dict[str, Any]] = {}
+        ivr_paths: dict[str, dict[str, Any]] = {}
         states: list[dict[str, Any]] = []
+        callbacks: list[dict[str, Any]] = []
+        messages: list[dict[str, Any]] = []
         for item in batch:
             if isinstance(item, CallRecord):
                 calls[item.call_id] = _call_row(item, now)
-            else:
+            elif isinstance(item, AgentStateChanged):
                 states.append(_state_row(item))
+            elif isinstance(item, SurveyScore):
+                minimal.setdefault(item.call_id, _minimal_call_row(item, now))
+                surveys[item.call_id] = _survey_params(item, now)
+            elif isinstance(item, IvrPath):
+                minimal.setdefault(item.call_id, _minimal_call_row(item, now))
+                params = _ivr_params(item, now)
+                earlier = ivr_paths.get(item.call_id)
+                if earlier is not None:
+                    # Caller and hotline only fill in blanks, so the first path that had them
+                    # wins, as it would have written alone; the path itself is the latest.
+                    for key in ("b_caller", "b_hotline"):
+                        if earlier[key] != "":
+                            params[key] = earlier[key]
+                ivr_paths[item.call_id] = params
+            elif isinstance(item, CallbackRequested):
+                callbacks.append(_callback_row(item, now))
+            else:
+                messages.append(_message_row(item))
         async with engine.begin() as conn:
             if calls:
                 await _upsert_calls(conn, list(calls.values()))
+            # Calls with a record in this batch have their row by now and are skipped.
+            missing = [row for call_id, row in minimal.items() if call_id not in calls]
+            if missing:
+                await _insert_missing_calls(conn, missing)
+            if surveys:
+                await conn.execute(_SET_SURVEY, list(surveys.values()))
+            if ivr_paths:
+                await conn.execute(_SET_IVR_PATH, list(ivr_paths.values()))
             if states:
                 await conn.execute(insert(AgentStateRow), states)
+            if callbacks:
+                await conn.execute(insert(CallbackRow), callbacks)
+            if messages:
+                await conn.execute(insert(MessageRow), messages)
+
+
+async def _insert_missing_calls(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Insert the call rows whose call_id is not in `calls` yet; leave existing rows alone."""
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        await conn.execute(
+            sqlite.insert(CallRow).on_conflict_do_nothing(index_elements=[CallRow.call_id]), rows
+        )
+    elif dialect == "postgresql":
+        await conn.execute(
+            postgresql.insert(CallRow).on_conflict_do_nothing(index_elements=[CallRow.call_id]),
+            rows,
+        )
+    else:
+        # No native upsert: safe here because this task is the only writer of `calls`.
+        for row in rows:
+            found = await conn.execute(
+                select(CallRow.call_id).where(CallRow.call_id == row["call_id"])
+            )
+            if found.first() is None:
+                await conn.execute(insert(CallRow).values(row))
 
 
 async def _upsert_calls(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    """Insert or overwrite whole call rows; `rows` must not repeat a call_id."""
+    """Insert call rows or overwrite all but their annotations; `rows` must not repeat a
+    call_id."""
     dialect = conn.dialect.name
     if dialect == "sqlite":
         sqlite_stmt = sqlite.insert(CallRow)

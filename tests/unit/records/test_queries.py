@@ -1,4 +1,4 @@
-"""recent_calls / get_call: JSON-ready rows, newest first, filtered by entry time."""
+"""recent_calls / get_call / callbacks / messages: JSON-ready rows, newest first, filtered."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from acd.core.decisions import CallRecord
+from acd.core.decisions import CallbackRequested, CallRecord, IvrPath, MessageLeft, SurveyScore
 from acd.records.migrate import upgrade_async
-from acd.records.queries import get_call, recent_calls
+from acd.records.queries import callbacks, get_call, messages, recent_calls
 from acd.records.writer import RecordWriter
 
 T0 = 1_700_000_000.0
@@ -29,6 +29,10 @@ KEYS = {
     "disposition",
     "hangup_side",
     "offers",
+    "survey_score",
+    "survey_scale",
+    "dissatisfied",
+    "ivr_path",
 }
 
 
@@ -51,13 +55,29 @@ async def url(tmp_path: Path) -> str:
     done = CallRecord("c1", "061", "1900", "sales", T0 + 60, agent="2001", offers=2)
     done = replace(done, answered_at=T0 + 70, ended_at=T0 + 100, disposition="answered")
     writer.submit(replace(done, hangup_side="caller"))
+    writer.submit(IvrPath("c1", "061", "1900", "main:1>sales", T0 + 59))
+    writer.submit(SurveyScore("c1", score=2, scale=5, dissatisfied=True, at=T0 + 130))
+    writer.submit(IvrPath("g1", "069", "1900", "main:9>goodbye", T0 - 60))  # never queued
+    for i in range(3):
+        writer.submit(
+            CallbackRequested(
+                call_id=f"b{i}",
+                caller=f"07{i}",
+                hotline="1900",
+                queue="sales",
+                kind="after-hours" if i == 1 else "callback",
+                requested_at=T0 + 10 * i,
+                due_at=T0 + 3600 + 10 * i,
+            )
+        )
+        writer.submit(MessageLeft(f"m{i}", f"08{i}", "1900", f"/var/msg/m{i}.wav", 4.5 + i, T0 + i))
     await writer.close()
     return url
 
 
 async def test_recent_calls_newest_first_and_json_ready(url: str) -> None:
     calls = await recent_calls(url)
-    assert [c["call_id"] for c in calls] == ["c4", "c3", "c2", "c1", "c0"]
+    assert [c["call_id"] for c in calls] == ["c4", "c3", "c2", "c1", "c0", "g1"]
     assert all(set(c) == KEYS for c in calls)
     json.dumps(calls)  # nothing that needs a custom encoder
 
@@ -76,10 +96,19 @@ async def test_recent_calls_newest_first_and_json_ready(url: str) -> None:
         "disposition": "answered",
         "hangup_side": "caller",
         "offers": 2,
+        "survey_score": 2,
+        "survey_scale": 5,
+        "dissatisfied": True,
+        "ivr_path": "main:1>sales",
     }
     assert datetime.fromisoformat(str(c1["entered_at"])).timestamp() == T0 + 60
     waiting = calls[0]
     assert (waiting["answered_at"], waiting["wait_seconds"], waiting["agent"]) == (None, None, None)
+    assert (waiting["survey_score"], waiting["dissatisfied"], waiting["ivr_path"]) == (
+        None,
+        False,
+        None,
+    )
 
 
 async def test_recent_calls_since_and_limit(url: str) -> None:
@@ -103,3 +132,76 @@ async def test_get_call(url: str) -> None:
     call = await get_call(url, "c1")
     assert call is not None and call["disposition"] == "answered"
     assert await get_call(url, "nope") is None
+
+
+async def test_callbacks_newest_first_and_json_ready(url: str) -> None:
+    rows = await callbacks(url)
+    assert [r["call_id"] for r in rows] == ["b2", "b1", "b0"]
+    json.dumps(rows)
+    assert rows[2] == {
+        "id": 1,
+        "call_id": "b0",
+        "caller": "070",
+        "hotline": "1900",
+        "queue": "sales",
+        "kind": "callback",
+        "requested_at": "2023-11-14T22:13:20+00:00",
+        "due_at": "2023-11-14T23:13:20+00:00",
+        "status": "pending",
+        "attempts": 0,
+        "updated_at": rows[2]["updated_at"],
+    }
+    updated = datetime.fromisoformat(str(rows[2]["updated_at"]))
+    assert updated.utcoffset() == timedelta(0)
+
+
+async def test_callbacks_by_status_and_limit(url: str) -> None:
+    assert [r["call_id"] for r in await callbacks(url, status="pending", limit=2)] == ["b2", "b1"]
+    assert await callbacks(url, status="done") == []
+    with pytest.raises(ValueError):
+        await callbacks(url, limit=0)
+
+
+async def test_messages_newest_first_since_and_limit(url: str) -> None:
+    rows = await messages(url)
+    assert [r["call_id"] for r in rows] == ["m2", "m1", "m0"]
+    json.dumps(rows)
+    assert rows[0] == {
+        "id": 3,
+        "call_id": "m2",
+        "caller": "082",
+        "hotline": "1900",
+        "path": "/var/msg/m2.wav",
+        "seconds": 6.5,
+        "created_at": "2023-11-14T22:13:22+00:00",
+    }
+    since = datetime.fromtimestamp(T0 + 1, tz=UTC).astimezone(timezone(timedelta(hours=-5)))
+    assert [r["call_id"] for r in await messages(url, since=since)] == ["m2", "m1"]
+    assert [r["call_id"] for r in await messages(url, limit=1)] == ["m2"]
+    with pytest.raises(ValueError):
+        await messages(url, since=datetime(2023, 11, 14))
+    with pytest.raises(ValueError):
+        await messages(url, limit=0)
+
+
+async def test_get_call_for_a_call_that_never_queued(url: str) -> None:
+    assert await get_call(url, "g1") == {
+        "call_id": "g1",
+        "caller": "069",
+        "hotline": "1900",
+        "queue": "",
+        "agent": None,
+        "entered_at": "2023-11-14T22:12:20+00:00",
+        "answered_at": None,
+        "ended_at": None,
+        "wait_seconds": None,
+        "talk_seconds": None,
+        "disposition": "ivr",
+        "hangup_side": None,
+        "offers": 0,
+        "survey_score": None,
+        "survey_scale": None,
+        "dissatisfied": False,
+        "ivr_path": "main:9>goodbye",
+    }
+    assert await get_call(url, "m0") is None  # a message alone makes no call row
