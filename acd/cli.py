@@ -79,8 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    p = command("agent", "Log an agent in or out, pause or make ready.", cmd_agent)
-    p.add_argument("action", choices=["login", "logout", "pause", "ready"])
+    p = command("callbacks", "Callback requests (from the IVR and after hours).", cmd_callbacks)
+    p.add_argument("--status", help="only this status, e.g. pending")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("messages", "Messages callers left.", cmd_messages)
+    p.add_argument("--since", help="ISO time, or a duration like 30m, 2h, 1d")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command(
+        "agent",
+        "Log an agent in or out, pause or make ready; join/leave puts a supervisor on the "
+        "queues or takes them off.",
+        cmd_agent,
+    )
+    p.add_argument("action", choices=["login", "logout", "pause", "ready", "join", "leave"])
     p.add_argument("agent", help="the agent's work number")
     p.add_argument("--reason", default="break", help="pause reason (default: break)")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -228,6 +241,31 @@ def cmd_calls(args: argparse.Namespace) -> int:
         for r in rows
     ]
     _print(rows, args.json, "\n".join(lines) or "no calls")
+    return 0
+
+
+def cmd_callbacks(args: argparse.Namespace) -> int:
+    from acd.records.queries import callbacks
+    from acd.settings import Paths
+
+    rows = asyncio.run(callbacks(Paths.resolve(_config(args)).database_url, status=args.status))
+    lines = [
+        f"{r['requested_at']}  {r['caller']:<16} {r['kind']:<12} {r['queue']:<10} "
+        f"due {r['due_at']}  {r['status']}"
+        for r in rows
+    ]
+    _print(rows, args.json, "\n".join(lines) or "no callbacks")
+    return 0
+
+
+def cmd_messages(args: argparse.Namespace) -> int:
+    from acd.records.queries import messages
+    from acd.settings import Paths
+
+    since = parse_since(args.since) if args.since else None
+    rows = asyncio.run(messages(Paths.resolve(_config(args)).database_url, since=since))
+    lines = [f"{r['created_at']}  {r['caller']:<16} {r['seconds']}s  {r['path']}" for r in rows]
+    _print(rows, args.json, "\n".join(lines) or "no messages")
     return 0
 
 

@@ -41,7 +41,7 @@ from acd.secrets import load_secrets
 from acd.settings import Paths
 from agents.phone import make_phone_handler
 from agents.state import IllegalTransition
-from ivr.agi_app import make_ivr_handler
+from ivr.agi_app import make_ivr_handler, make_survey_handler
 
 log = logging.getLogger("acd.engine")
 
@@ -107,7 +107,8 @@ class Engine:
         agi = config.engine.agi
         self.agi = FastAgiServer(
             {
-                "ivr": make_ivr_handler(lambda: self.config, self.clock),
+                "ivr": make_ivr_handler(lambda: self.config, self.clock, self.writer.submit),
+                "survey": make_survey_handler(lambda: self.config, self.clock, self.writer.submit),
                 "agent": make_phone_handler(
                     lambda: self.config, lambda: dict(self.secrets.get("pins", {})), self.command
                 ),
@@ -119,6 +120,7 @@ class Engine:
         self.control = ControlServer(paths.control_socket, self._control)
         self.legs: dict[str, Leg] = {}  # agent leg uniqueid -> leg
         self.hotline_of: dict[str, str] = {}  # live call -> its hotline, for prompt language
+        self.queue_of: dict[str, str] = {}  # live call -> the queue Asterisk's channel names
         self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -208,8 +210,10 @@ class Engine:
         if isinstance(decision, CallRecord):
             if decision.ended_at is None:
                 self.hotline_of[decision.call_id] = decision.hotline
+                self._follow_queue_move(decision)
             else:
                 self.hotline_of.pop(decision.call_id, None)
+                self.queue_of.pop(decision.call_id, None)
         if isinstance(decision, CallRecord | AgentStateChanged):
             self.writer.submit(decision)
             if isinstance(decision, AgentStateChanged):
@@ -273,6 +277,19 @@ class Engine:
                 with contextlib.suppress(AmiDisconnected, AmiError, AmiTimeout):
                     await self.ami.action("Hangup", Channel=channel, Cause="16")
                 self.legs.pop(leg_id, None)
+
+    def _follow_queue_move(self, record: CallRecord) -> None:
+        """Keep the channel's ACD_QUEUE true after an overflow, so a resync finds the call
+        in the queue it is really in."""
+        known = self.queue_of.get(record.call_id)
+        self.queue_of[record.call_id] = record.queue
+        call = self.core.calls.get(record.call_id)
+        if known is not None and known != record.queue and call is not None:
+            self._spawn(self._setvar(call.channel, "ACD_QUEUE", record.queue))
+
+    async def _setvar(self, channel: str, name: str, value: str) -> None:
+        with contextlib.suppress(AmiDisconnected, AmiError, AmiTimeout):
+            await self.ami.action("Setvar", Channel=channel, Variable=name, Value=value)
 
     async def _announce(self, announce: Announce) -> None:
         call = self.core.calls.get(announce.call_id)
@@ -466,7 +483,9 @@ class Engine:
                 "ready": ev.AgentReady,
             }
             event: ev.Event
-            if action == "pause":
+            if action in ("join", "leave"):
+                event = ev.TakeCalls(agent, action == "join")
+            elif action == "pause":
                 event = ev.AgentPause(agent, str(request.get("reason") or "break"))
             elif action in makers:
                 event = makers[action](agent)

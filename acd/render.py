@@ -78,6 +78,21 @@ def render_pjsip(config: Config, secrets: dict[str, object]) -> str:
         *[f"match={address}" for address in sip.caller_match],
         "",
     ]
+    lines += [
+        "; Partners' numbers the IVR transfers to: PJSIP/<number>@partners.",
+        "[partners]",
+        "type=endpoint",
+        "context=acd-inbound",
+        "disallow=all",
+        f"allow={codecs}",
+        "dtmf_mode=rfc4733",
+        "aors=partners",
+        "",
+        "[partners]",
+        "type=aor",
+        f"contact=sip:{sip.partners_trunk}",
+        "",
+    ]
     for agent in config.agents:
         display = (agent.name or agent.number).replace('"', "")
         lines += [
@@ -163,16 +178,9 @@ def render_extensions(config: Config) -> str:
         " same => n,Hangup()",
         "",
         "[acd-after]",
+        f"exten => s,1,AGI({agi_url}/survey?hotline=${{ACD_HOTLINE}})",
+        " same => n,Hangup()",
     ]
-    first = True
-    for hotline in config.hotlines:
-        if hotline.goodbye_prompt:
-            sound = sound_name(config, hotline.goodbye_prompt, hotline.language)
-            cond = f'$["${{ACD_HOTLINE}}" = "{hotline.name}"]'
-            prefix = "exten => s,1," if first else " same => n,"
-            out.append(f"{prefix}ExecIf({cond}?Playback({sound}))")
-            first = False
-    out.append(("exten => s,1," if first else " same => n,") + "Hangup()")
     out += ["", "; Without the engine: ring every agent's phone at once.", "[acd-fallback]"]
     for hotline in config.hotlines:
         out += [

@@ -65,6 +65,10 @@ class AsteriskSettings(Strict):
     conf_dir: str = "asterisk-conf/generated"
     # Asterisk's sounds directory: prompts are rendered into its `acd/` folder.
     sounds_dir: str = ".lab/root/usr/share/asterisk/sounds"
+    # Messages and recordings, as Asterisk sees the folder and as the engine sees it (the same
+    # path unless Asterisk runs in a chroot or container, like the lab's).
+    spool_dir: str = "/var/spool/asterisk/acd"
+    spool_dir_local: str = ".lab/root/var/spool/asterisk/acd"
     # Longest a caller holds with no engine decision before the dialplan's fallback route.
     max_hold_seconds: int = Field(default=1800, ge=10)
 
@@ -82,6 +86,8 @@ class SipSettings(Strict):
     # on a LAN the Contact they send is right, and rewriting it would break phones that
     # register from one port and take calls on another.
     agents_behind_nat: bool = False
+    # Where partners' numbers are dialled for IVR transfers (host:port of a SIP trunk).
+    partners_trunk: str = "127.0.0.1:5099"
 
 
 class ExpansionStep(Strict):
@@ -262,8 +268,8 @@ class SilenceRule(Strict):
     wait_seconds: float = Field(default=5.0, gt=0, le=30)
     times: int = Field(default=2, ge=1, le=5)
     goodbye_prompt: Name
-    # Energy above which Asterisk's WaitForNoise counts the line as not silent.
-    noise_threshold: int = Field(default=256, ge=1)
+    # How much sound (ms, by Asterisk's WaitForNoise and dsp.conf's threshold) is a voice.
+    voice_ms: int = Field(default=300, ge=50, le=5000)
 
 
 class SurveyConfig(Strict):

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,30 @@ def e2e_config(base: Path) -> dict[str, Any]:
     jobs["announce_every_seconds"] = 6
     for agent in data["agents"]:
         agent["auto_login"] = agent["number"] in {"1001", "1002"}
-    data["hotlines"][0]["menus"]["main"]["timeout_seconds"] = 3
+    home = data["hotlines"][0]
+    home["menus"]["main"]["timeout_seconds"] = 3
+    # Tests run at any hour: the home line is always open; line 101 is always closed.
+    schedule = home.pop("schedule")
+    home["silence"]["wait_seconds"] = 2
+    home["survey"]["timeout_seconds"] = 4
+    home["menus"]["services"]["options"]["3"]["transfer"]["ring_seconds"] = 5
+    today = datetime.now(UTC).date()
+    closed = {**schedule, "timezone": "UTC"}
+    closed["holidays"] = [str(today + timedelta(days=d)) for d in (-1, 0, 1)]
+    data["hotlines"].append({**home, "name": "closed", "extension": "101", "schedule": closed})
+    # Short prompts keep the calls short; the shipped texts are tested by `acd check`.
+    for name, text in {
+        "greeting": "您好",
+        "main_menu": "请选择",
+        "services_menu": "其他服务",
+        "survey": "请评分",
+        "survey_thanks": "谢谢",
+        "silence": "请讲",
+        "silence_goodbye": "再见",
+        "after_hours": "下班了",
+        "leave_message": "请留言",
+    }.items():
+        data["prompts"][name]["zh"] = text
     return data
 
 

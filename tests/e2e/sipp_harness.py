@@ -556,12 +556,12 @@ def build_dtmf_pcap(digits: str, out: Path, *, gap_ms: int = 250) -> Path:
     return out
 
 
-def _dtmf_pcap(dtmf: str | None, workdir: Path) -> Path:
+def _dtmf_pcap(dtmf: str | None, workdir: Path, gap_ms: int = 250) -> Path:
     if not dtmf:
         return dtmf_pcap_for("1")  # must exist even when unused
     if len(dtmf) == 1 and dtmf not in "ABCD":
         return dtmf_pcap_for(dtmf)
-    return build_dtmf_pcap(dtmf, workdir / "dtmf.pcap")
+    return build_dtmf_pcap(dtmf, workdir / "dtmf.pcap", gap_ms=gap_ms)
 
 
 # --------------------------------------------------------------------------
@@ -607,6 +607,7 @@ async def place_call(
     *,
     dtmf: str | None = "1",
     pre_dtmf_ms: int = 1500,
+    dtmf_gap_ms: int = 250,
     hangup_after_ms: int | None = None,
     max_ms: int = 60000,
     audio: bool = False,
@@ -636,7 +637,7 @@ async def place_call(
         caller,
         "-key",
         "dtmf_pcap",
-        str(_dtmf_pcap(dtmf, wd)),
+        str(_dtmf_pcap(dtmf, wd, dtmf_gap_ms)),
         "-set",
         "pre_dtmf_ms",
         str(pre_dtmf_ms if dtmf else -1),
