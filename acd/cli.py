@@ -125,10 +125,47 @@ def cmd_check(args: argparse.Namespace) -> int:
             for problem in exc.problems:
                 print(problem)
         return 1
+    missing = _missing_audio(config, directory)
+    if missing:
+        if args.json:
+            _print({"ok": False, "errors": missing}, True, "")
+        else:
+            print("\n".join(missing))
+        return 1
     _print(
         {"ok": True, "queues": len(config.queues), "agents": len(config.agents)}, args.json, "OK"
     )
     return 0
+
+
+def _missing_audio(config: Config, directory: Path) -> list[str]:
+    """A prompt with no rendered audio would be a silent call: report it like a config error."""
+    from acd.prompts import VOICES, prompt_id
+
+    sounds = Path(config.asterisk.sounds_dir) / "acd"
+    problems = []
+    for name, texts in config.prompts.items():
+        for language in VOICES:
+            text = getattr(texts, language)
+            if text and not (sounds / f"{prompt_id(text, language)}.wav").exists():
+                path, line = _prompt_line(directory, name)
+                problems.append(
+                    f"{path}:{line}: prompts.{name}.{language}: no audio in {sounds} "
+                    "(run `acd render`)"
+                )
+    return problems
+
+
+def _prompt_line(directory: Path, name: str) -> tuple[Path, int]:
+    for path in sorted(directory.glob("*.y*ml")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        starts = [i for i, line in enumerate(lines) if line.startswith("prompts:")]
+        if not starts:
+            continue
+        for number, line in enumerate(lines[starts[0] :], start=starts[0] + 1):
+            if line.strip().startswith(f"{name}:"):
+                return path, number
+    return directory, 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

@@ -46,6 +46,9 @@ def e2e_config(base: Path) -> dict[str, Any]:
     # A repairs caller may go to a housekeeping agent after 4 s (skill expansion).
     repairs = next(q for q in data["queues"] if q["name"] == "repairs")
     repairs["expansion"] = [{"after_seconds": 4, "also_skills": {"housekeeping": 1}}]
+    # ... and is told the agents are busy and let go after 12 s.
+    repairs["max_wait_seconds"] = 12
+    repairs["on_timeout"] = {"goodbye_prompt": "queue_timeout"}
     # Jobs callers hear their position and expected wait every 6 s.
     jobs = next(q for q in data["queues"] if q["name"] == "jobs")
     jobs["announce_every_seconds"] = 6

@@ -127,3 +127,17 @@ async def test_waiting_callers_hear_position_and_expected_wait(
     assert "Executing [s@acd-hold:2] MusicOnHold(" in tail, tail[-2000:]
     row = await eventually(lambda: record_of(engine, caller))
     assert (row["queue"], row["disposition"], row["hangup_side"]) == ("jobs", "abandoned", "caller")
+
+
+async def test_max_wait_lets_the_caller_go_with_a_message(engine: EngineProcess) -> None:
+    caller = "13800138108"
+    # No phone is registered: nobody can take the repairs call within its 12 s.
+    call = await place_call("100", caller, dtmf="2", max_ms=40000)
+    assert call.ended_by == "remote", call.run.describe()  # the system hung up
+    row = await eventually(lambda: record_of(engine, caller))
+    assert (row["queue"], row["disposition"], row["hangup_side"]) == (
+        "repairs",
+        "timeout",
+        "system",
+    )
+    assert 11.5 <= row["wait_seconds"] <= 14.0, row

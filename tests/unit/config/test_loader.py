@@ -9,6 +9,7 @@ import pytest
 
 from acd.cli import main
 from acd.config import ConfigError, load_config
+from acd.prompts import needed, prompt_id
 
 SHIPPED = Path(__file__).resolve().parents[3] / "dialplans"
 
@@ -17,6 +18,16 @@ SHIPPED = Path(__file__).resolve().parents[3] / "dialplans"
 def conf(tmp_path: Path) -> Path:
     target = tmp_path / "dialplans"
     shutil.copytree(SHIPPED, target)
+    # Prompt audio "rendered" into a sounds folder of the test's own.
+    sounds = tmp_path / "sounds"
+    centre = target / "centre.yaml"
+    text = centre.read_text().replace(
+        "sounds_dir: .lab/root/usr/share/asterisk/sounds", f"sounds_dir: {sounds}"
+    )
+    centre.write_text(text)
+    (sounds / "acd").mkdir(parents=True)
+    for file_id in needed(load_config(target)):
+        (sounds / "acd" / f"{file_id}.wav").write_bytes(b"RIFF")
     return target
 
 
@@ -121,3 +132,17 @@ def test_acd_schema_is_json_schema(tmp_path: Path) -> None:
     schema = json.loads(out.read_text())
     assert schema["additionalProperties"] is False
     assert "queues" in schema["properties"]
+
+
+def test_a_prompt_without_audio_is_a_check_error(
+    conf: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = load_config(conf)
+    text = config.prompts["greeting"].zh or ""
+    sounds = Path(config.asterisk.sounds_dir) / "acd"
+    (sounds / f"{prompt_id(text, 'zh')}.wav").unlink()
+    assert main(["check", str(conf)]) == 1
+    (line,) = capsys.readouterr().out.strip().splitlines()
+    path = conf / "hotlines.yaml"
+    expected = path.read_text().splitlines().index("  greeting:") + 1  # under prompts:
+    assert line.startswith(f"{path}:{expected}: prompts.greeting.zh: no audio")
