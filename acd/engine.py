@@ -302,19 +302,11 @@ class Engine:
             )
             if playing.get("Value"):
                 return  # still hearing the last one: never cut an announcement short
-            for name, value in (
-                ("ACD_AHEAD", announce.position - 1),
-                ("ACD_EWT_MIN", max(1, math.ceil(announce.expected_wait / 60))),
-            ):
-                await self.ami.action(
-                    "Setvar", Channel=announce.caller_channel, Variable=name, Value=str(value)
-                )
-            await self.ami.action(
-                "Redirect",
-                Channel=announce.caller_channel,
-                Context="acd-announce",
-                Exten="s",
-                Priority="1",
+            await self._redirect(
+                announce.caller_channel,
+                "acd-announce",
+                ACD_AHEAD=str(announce.position - 1),
+                ACD_EWT_MIN=str(max(1, math.ceil(announce.expected_wait / 60))),
             )
         except (AmiDisconnected, AmiError, AmiTimeout) as exc:
             log.info("announcement to %s skipped: %s", announce.call_id, exc)
@@ -327,18 +319,15 @@ class Engine:
                 sound = sound_name(self.config, exit_.goodbye_prompt, language)
         log.info("caller %s leaves the queue: %s", exit_.call_id, exit_.reason)
         try:
-            await self.ami.action(
-                "Setvar", Channel=exit_.caller_channel, Variable="ACD_EXIT_SOUND", Value=sound
-            )
-            await self.ami.action(
-                "Redirect",
-                Channel=exit_.caller_channel,
-                Context="acd-exit",
-                Exten="s",
-                Priority="1",
-            )
+            await self._redirect(exit_.caller_channel, "acd-exit", ACD_EXIT_SOUND=sound)
         except (AmiDisconnected, AmiError, AmiTimeout) as exc:
             log.warning("could not take %s out of the queue: %s", exit_.call_id, exc)
+
+    async def _redirect(self, channel: str, context: str, **variables: str) -> None:
+        """Send a holding caller to `context` with the channel variables it reads."""
+        for name, value in variables.items():
+            await self.ami.action("Setvar", Channel=channel, Variable=name, Value=value)
+        await self.ami.action("Redirect", Channel=channel, Context=context, Exten="s", Priority="1")
 
     # -- AMI events to core events ------------------------------------------------------
     def _on_ami_event(self, msg: Message) -> None:

@@ -193,3 +193,16 @@ def _connected(proc: EngineProcess) -> bool:
         return bool(proc.status()["ami_connected"])
     except AssertionError:
         return False
+
+
+class AsteriskLog:
+    """What the lab Asterisk logged from the moment this was made: proof of what it played."""
+
+    def __init__(self) -> None:
+        self.path = lab.lab_root() / "var/log/asterisk/messages.log"
+        self.start = self.path.stat().st_size
+
+    def new(self) -> str:
+        with self.path.open("rb") as handle:
+            handle.seek(self.start)
+            return handle.read().decode(errors="replace")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from acd import lab
-from tests.e2e.conftest import EngineProcess, eventually
+from tests.e2e.conftest import AsteriskLog, EngineProcess, eventually
 from tests.e2e.sipp_harness import SippAgent, place_call
 from tests.e2e.test_first_call import password
 
@@ -83,13 +83,10 @@ async def test_a_message_is_left_and_stored(engine: EngineProcess) -> None:
 
 async def test_a_failed_transfer_gives_the_number_to_call_later(engine: EngineProcess) -> None:
     caller = "13800138305"
-    log = lab.lab_root() / "var/log/asterisk/messages.log"
-    before = log.stat().st_size
+    log = AsteriskLog()
     call = await place_call("100", caller, dtmf="43", pre_dtmf_ms=800, max_ms=60000)
     assert call.ended_by == "remote", call.run.describe()
-    with log.open("rb") as handle:
-        handle.seek(before)
-        new = handle.read().decode(errors="replace")
+    new = log.new()
     assert "(Dial) Options: (PJSIP/95000@partners" in new
     from acd.config import load_config
     from acd.prompts import sound_name

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import EngineProcess, eventually
+from tests.e2e.conftest import AsteriskLog, EngineProcess, eventually
 from tests.e2e.sipp_harness import SippAgent, place_call
 from tests.e2e.test_first_call import password, record_of
 
@@ -105,18 +105,13 @@ async def test_an_unregistered_phone_is_never_rung(
 async def test_waiting_callers_hear_position_and_expected_wait(
     engine: EngineProcess, secrets: dict[str, Any]
 ) -> None:
-    from acd import lab
-
     caller = "13800138107"
-    log = lab.lab_root() / "var/log/asterisk/messages.log"
-    before = log.stat().st_size
+    log = AsteriskLog()
     # Nobody takes jobs calls; the queue announces every 6 s. One announcement (callers
     # ahead, then expected minutes) takes about 7 s, so the 12 s one is skipped, not cut in.
     call = await place_call("100", caller, dtmf="3", hangup_after_ms=16000, max_ms=22000)
     assert call.ended_by == "local", call.run.describe()
-    with log.open("rb") as handle:
-        handle.seek(before)
-        new = handle.read().decode(errors="replace")
+    new = log.new()
     announced = [
         line for line in new.splitlines() if "SayNumber" in line and "acd-announce" in line
     ]
