@@ -29,6 +29,10 @@ class Centre(Strict):
     timezone: str = "Asia/Shanghai"
     # Language of what agents hear on their own phones (feature-code prompts).
     language: Literal["zh", "en"] = "zh"
+    # Recordings are deleted (files first, then rows marked) after this many days.
+    recording_retention_days: int = Field(default=365, ge=1)
+    # The seeds: a "dissatisfied" rating -> the team lead listens within 2 hours.
+    review_within_hours: float = Field(default=2.0, gt=0)
     # `*43` + this key pauses an agent with the reason; `*43` alone means "break".
     pause_reasons: dict[Annotated[str, Field(pattern=r"^[0-9]$")], str] = {
         "1": "break",
@@ -126,6 +130,15 @@ class QueueExit(Strict):
 Strategy = Literal["longest-idle", "fewest-calls", "least-occupied", "round-robin"]
 
 
+class RecordingPolicy(Strict):
+    """The seeds: every call is recorded. A percentage samples calls for QA instead."""
+
+    policy: Literal["always", "never", "percent"] = "always"
+    percent: float = Field(default=100.0, ge=0, le=100)
+    # Told to the caller as the agent answers, before the recording starts.
+    announce_prompt: Name | None = None
+
+
 class QueueConfig(Strict):
     name: Name
     description: str = ""
@@ -153,6 +166,7 @@ class QueueConfig(Strict):
     announce_every_seconds: float = Field(default=60.0, ge=0)
     # Handle-time estimate before the queue has history of its own (seconds).
     initial_handle_seconds: float = Field(default=180.0, gt=0)
+    recording: RecordingPolicy = RecordingPolicy()
 
 
 class AgentConfig(Strict):

@@ -105,6 +105,9 @@ class SurveyScore:
     scale: int
     dissatisfied: bool  # at or below the configured threshold: flagged for review
     at: float
+    # Set when dissatisfied: the team lead must listen to the recording by then (the seeds:
+    # within 2 hours); the writer opens a review for the call's agent.
+    review_due_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,4 +146,35 @@ class MessageLeft:
     at: float
 
 
-Record = CallRecord | AgentStateChanged | SurveyScore | IvrPath | CallbackRequested | MessageLeft
+@dataclass(frozen=True, slots=True)
+class RecordingMade:
+    """A call's recording, checked on disk after the call.
+
+    `status`: "ok", "missing" (no file) or "truncated" (shorter than the talk time by more than
+    the tolerance). `pauses`: (start, end) offsets in seconds where the agent paused recording.
+    """
+
+    call_id: str
+    agent: str
+    caller: str
+    queue: str
+    path: str  # as Asterisk wrote it
+    started_at: float
+    talk_seconds: float
+    seconds: float
+    size: int
+    format: str
+    sha256: str
+    status: str
+    pauses: tuple[tuple[float, float], ...] = ()
+
+
+Record = (
+    CallRecord
+    | AgentStateChanged
+    | SurveyScore
+    | IvrPath
+    | CallbackRequested
+    | MessageLeft
+    | RecordingMade
+)
