@@ -98,11 +98,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", default="break", help="pause reason (default: break)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
+    p = command(
+        "supervise",
+        "A supervisor listens to, whispers to or barges into an agent's call (ChanSpy).",
+        cmd_supervise,
+    )
+    p.add_argument("mode", choices=["listen", "whisper", "barge"])
+    p.add_argument("agent", help="the agent's work number")
+    p.add_argument("--from", dest="supervisor", required=True, help="the supervisor's number")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
     p = command("lab", "Render, sync and start (or stop) the lab Asterisk.", cmd_lab)
     p.add_argument("action", choices=["up", "down", "restart"])
 
     p = command("db", "Database maintenance.", cmd_db)
     p.add_argument("action", choices=["upgrade"])
+
+    from recordings.cli import add_commands
+
+    add_commands(sub, command)  # recordings find|export|purge|qa, reviews list|done
     return parser
 
 
@@ -278,6 +292,20 @@ def cmd_calls(args: argparse.Namespace) -> int:
         for r in rows
     ]
     _print(rows, args.json, "\n".join(lines) or "no calls")
+    return 0
+
+
+def cmd_supervise(args: argparse.Namespace) -> int:
+    reply = _control(
+        args,
+        {"cmd": "supervise", "mode": args.mode, "agent": args.agent, "supervisor": args.supervisor},
+    )
+    if reply is None:
+        return 1
+    if not reply.get("ok"):
+        print(f"acd: {reply.get('error')}", file=sys.stderr)
+        return 1
+    _print(reply, args.json, f"{args.supervisor}: {args.mode} on agent {args.agent}")
     return 0
 
 

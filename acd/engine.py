@@ -15,6 +15,7 @@ import os
 import signal
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from acd.agi import FastAgiServer
@@ -39,9 +40,10 @@ from acd.records.migrate import upgrade_async
 from acd.records.writer import RecordWriter
 from acd.secrets import load_secrets
 from acd.settings import Paths
-from agents.phone import make_phone_handler
+from agents.phone import SPY_MODES, make_phone_handler
 from agents.state import IllegalTransition
 from ivr.agi_app import make_ivr_handler, make_survey_handler
+from recordings.live import LiveRecording, Recorder
 
 log = logging.getLogger("acd.engine")
 
@@ -58,6 +60,8 @@ ENDPOINT_STATES = {
     "On Hold": "ONHOLD",
     "Unknown": "UNKNOWN",
 }
+# MixMonitor writes the file's last frames after the hang-up; give it a moment.
+RECORDING_SETTLE_SECONDS = 1.5
 ORIGINATE_REASONS = {"3": "no-answer", "5": "busy", "8": "unavailable", "1": "rejected"}
 
 
@@ -110,7 +114,10 @@ class Engine:
                 "ivr": make_ivr_handler(lambda: self.config, self.clock, self.writer.submit),
                 "survey": make_survey_handler(lambda: self.config, self.clock, self.writer.submit),
                 "agent": make_phone_handler(
-                    lambda: self.config, lambda: dict(self.secrets.get("pins", {})), self.command
+                    lambda: self.config,
+                    lambda: dict(self.secrets.get("pins", {})),
+                    self.command,
+                    self.spy_channel,
                 ),
             },
             agi.host,
@@ -118,6 +125,7 @@ class Engine:
             logger=logging.getLogger("acd.agi"),
         )
         self.control = ControlServer(paths.control_socket, self._control)
+        self.recorder = Recorder(config)
         self.legs: dict[str, Leg] = {}  # agent leg uniqueid -> leg
         self.hotline_of: dict[str, str] = {}  # live call -> its hotline, for prompt language
         self.queue_of: dict[str, str] = {}  # live call -> the queue Asterisk's channel names
@@ -214,6 +222,9 @@ class Engine:
             else:
                 self.hotline_of.pop(decision.call_id, None)
                 self.queue_of.pop(decision.call_id, None)
+                recording = self.recorder.finished(decision)
+                if recording is not None:
+                    self._spawn(self._check_recording(recording, decision.talk_seconds or 0.0))
         if isinstance(decision, CallRecord | AgentStateChanged):
             self.writer.submit(decision)
             if isinstance(decision, AgentStateChanged):
@@ -242,6 +253,9 @@ class Engine:
     async def _originate(self, offer: Offer) -> None:
         leg_id = f"acd-{uuid.uuid4().hex}"
         self.legs[leg_id] = Leg(offer.call_id, offer.agent, offer.endpoint)
+        record_to = self.recorder.plan(
+            leg_id, offer.call_id, offer.agent, offer.caller, offer.queue, self.clock.now()
+        )
         log.info(
             "offering %s (%s) to agent %s",
             offer.call_id,
@@ -263,11 +277,13 @@ class Engine:
                     f"ACD_CALLER_CHAN={offer.caller_channel}",
                     f"ACD_CALL_ID={offer.call_id}",
                     f"ACD_AGENT={offer.agent}",
+                    f"ACD_RECORD_FILE={record_to or ''}",
                 ],
             )
         except (AmiDisconnected, AmiError, AmiTimeout) as exc:
             log.warning("originate to agent %s failed: %s", offer.agent, exc)
             self.legs.pop(leg_id, None)
+            self.recorder.dropped(leg_id)
             self.queue.put_nowait(ev.OfferFailed(offer.call_id, offer.agent, "failed"))
 
     async def _cancel(self, cancel: CancelOffer) -> None:
@@ -277,6 +293,60 @@ class Engine:
                 with contextlib.suppress(AmiDisconnected, AmiError, AmiTimeout):
                     await self.ami.action("Hangup", Channel=channel, Cause="16")
                 self.legs.pop(leg_id, None)
+
+    async def _mute(self, channel: str, mute: bool) -> None:
+        with contextlib.suppress(AmiDisconnected, AmiError, AmiTimeout):
+            await self.ami.action(
+                "MixMonitorMute", Channel=channel, Direction="both", State="1" if mute else "0"
+            )
+
+    async def _check_recording(self, recording: LiveRecording, talk_seconds: float) -> None:
+        """Once Asterisk has closed the file: it must be there and as long as the talk."""
+        await asyncio.sleep(RECORDING_SETTLE_SECONDS)
+        made = await asyncio.to_thread(self.recorder.check, recording, talk_seconds)
+        self.writer.submit(made)
+        if made.status != "ok":
+            log.warning(
+                "recording of call %s (agent %s) is %s: %s (%.1fs of %.1fs talk)",
+                made.call_id,
+                made.agent,
+                made.status,
+                made.path,
+                made.seconds,
+                talk_seconds,
+            )
+
+    def spy_channel(self, supervisor: str, agent: str) -> str:
+        """The agent's live call leg a supervisor may listen to; ValueError says why not."""
+        spec = next((a for a in self.config.agents if a.number == supervisor), None)
+        if spec is None or spec.role != "supervisor":
+            raise ValueError(f"{supervisor} is not a supervisor")
+        for leg in self.legs.values():
+            if leg.agent == agent and leg.answered and leg.channel:
+                return leg.channel
+        raise ValueError(f"agent {agent} is not on a call")
+
+    async def supervise(self, mode: str, agent: str, supervisor: str) -> None:
+        """Ring the supervisor's phone; on answer it listens, whispers or barges in."""
+        channel = self.spy_channel(supervisor, agent)
+        stamp = datetime.fromtimestamp(self.clock.now(), tz=UTC).strftime("%Y/%m/%d/%Y%m%d-%H%M%S")
+        record = f"{self.config.asterisk.spool_dir}/supervision/{stamp}_{supervisor}_{agent}.wav"
+        await self.ami.action(
+            "Originate",
+            Channel=f"PJSIP/{supervisor}",
+            Context="acd-supervise",
+            Exten="s",
+            Priority="1",
+            Timeout="30000",
+            CallerID=f'"{mode} {agent}" <{agent}>',
+            Async="true",
+            Variable=[
+                f"ACD_SPY_CHANNEL={channel}",
+                f"ACD_SPY_MODES={SPY_MODES[mode]}",
+                f"ACD_RECORD_FILE={record}",
+            ],
+        )
+        log.info("supervisor %s: %s on agent %s", supervisor, mode, agent)
 
     def _follow_queue_move(self, record: CallRecord) -> None:
         """Keep the channel's ACD_QUEUE true after an overflow, so a resync finds the call
@@ -356,6 +426,14 @@ class Engine:
                 self.queue.put_nowait(ev.CallerHungUp(uid))
         elif name == "DeviceStateChange":
             self._device_state(msg)
+        elif name == "DTMFEnd" and msg.get("Direction") == "Received":
+            change = self.recorder.key(
+                msg.get("Uniqueid") or "", msg.get("Digit") or "", self.clock.now()
+            )
+            if change is not None:
+                channel, mute = change
+                log.info("agent leg %s %s recording", channel, "paused" if mute else "resumed")
+                self._spawn(self._mute(channel, mute))
 
     def _call_entered(self, msg: Message, entered_at: float | None = None) -> ev.CallEntered | None:
         variables = chan_variables(msg)
@@ -393,12 +471,14 @@ class Engine:
             return
         if msg.get("Response") == "Success":
             leg.answered = True
+            self.recorder.answered(uid, leg.channel, self.clock.now())
             self.queue.put_nowait(ev.OfferAnswered(leg.call_id, leg.agent, leg.channel))
             if leg.hung_up:  # answered and gone before we heard of the answer
                 self.legs.pop(uid, None)
                 self.queue.put_nowait(ev.AgentLegHungUp(leg.call_id, leg.agent))
         else:
             self.legs.pop(uid, None)
+            self.recorder.dropped(uid)
             reason = ORIGINATE_REASONS.get(msg.get("Reason") or "", "unavailable")
             log.info(
                 "agent %s did not take %s: %s (reason %s)",
@@ -484,6 +564,17 @@ class Engine:
             if error is not None:
                 return {"ok": False, "error": error}
             return {"ok": True, "agent": agent, "state": self.core.agents[agent].state.value}
+        if command == "supervise":
+            mode = str(request.get("mode", ""))
+            if mode not in SPY_MODES:
+                return {"ok": False, "error": f"unknown mode {mode!r}"}
+            try:
+                await self.supervise(
+                    mode, str(request.get("agent")), str(request.get("supervisor"))
+                )
+            except (ValueError, AmiDisconnected, AmiError, AmiTimeout) as exc:
+                return {"ok": False, "error": str(exc)}
+            return {"ok": True, "mode": mode, "agent": request.get("agent")}
         return {"ok": False, "error": f"unknown command {command!r}"}
 
 

@@ -73,14 +73,15 @@ def sync_config(root: Path, generated: list[Path]) -> None:
         ["chroot", str(root), "chown", "-R", "root:asterisk", "/etc/asterisk"], check=True
     )
     # Where Asterisk writes messages and recordings: its own user's, not world-readable.
-    spool = root / "var" / "spool" / "asterisk" / "acd" / "messages"
-    spool.mkdir(parents=True, exist_ok=True)
+    spool = root / "var" / "spool" / "asterisk" / "acd"
+    for folder in ("messages", "recordings", "supervision"):
+        (spool / folder).mkdir(parents=True, exist_ok=True)
     subprocess.run(
         ["chroot", str(root), "chown", "-R", "asterisk:asterisk", "/var/spool/asterisk/acd"],
         check=True,
     )
-    spool.parent.chmod(0o750)
-    spool.chmod(0o750)
+    for path in (spool, *(spool / f for f in ("messages", "recordings", "supervision"))):
+        path.chmod(0o750)
     # Asterisk resolves its own host name at start; without it in the root's hosts file every
     # start logs lookup errors.
     hosts = root / "etc" / "hosts"

@@ -27,10 +27,15 @@ def endpoint_of(channel: str) -> str:
     return channel.removeprefix("PJSIP/").rsplit("-", 1)[0]
 
 
+# ChanSpy options (after q: quiet, E: end with the call) for each supervision feature code.
+SPY_MODES = {"listen": "", "whisper": "w", "barge": "B"}
+
+
 def make_phone_handler(
     get_config: Callable[[], Config],
     get_pins: Callable[[], dict[str, str]],
     submit: Submit,
+    spy_channel: Callable[[str, str], str],
 ) -> Callable[[AgiSession], Awaitable[None]]:
     async def handle(session: AgiSession) -> None:
         config = get_config()
@@ -64,6 +69,18 @@ def make_phone_handler(
             event = ev.AgentPause(agent, reason)
         elif action == "ready":
             event = ev.AgentReady(agent)
+        elif action in ("join", "leave"):
+            event = ev.TakeCalls(agent, action == "join")
+        elif action in SPY_MODES:
+            # Supervisors listen, whisper or barge from their own phone: *47/*48/*49 + agent.
+            try:
+                channel = spy_channel(agent, session.request.params.get("agent", ""))
+            except ValueError as exc:
+                error = str(exc)
+            else:
+                log.info("supervisor %s: %s on %s", agent, action, channel)
+                await session.exec("ChanSpy", f"{channel},qE{SPY_MODES[action]}")
+                return
         else:
             error = f"unknown feature {action!r}"
         if event is not None:

@@ -114,15 +114,11 @@ def make_survey_handler(get_config: Callable[[], Config], clock: Clock, submit: 
         )
         if digits.isdigit() and 1 <= int(digits) <= survey.scale:
             score = int(digits)
-            submit(
-                SurveyScore(
-                    call_id,
-                    score,
-                    survey.scale,
-                    score <= survey.dissatisfied_at_or_below,
-                    clock.now(),
-                )
-            )
+            now = clock.now()
+            unhappy = score <= survey.dissatisfied_at_or_below
+            # The seeds: the team lead listens to a dissatisfied call within 2 hours.
+            due = now + config.centre.review_within_hours * 3600 if unhappy else None
+            submit(SurveyScore(call_id, score, survey.scale, unhappy, now, review_due_at=due))
             log.info("survey for %s: %d/%d", call_id, score, survey.scale)
         if survey.thanks_prompt:
             await call.play((survey.thanks_prompt,))

@@ -1,4 +1,4 @@
-"""Call detail records, agent state history, callbacks and messages in SQL.
+"""Call detail records, agent state history, callbacks, messages, recordings and reviews in SQL.
 
 SQLite in the lab, PostgreSQL later.
 """
@@ -10,10 +10,22 @@ from acd.records.models import (
     CallbackRow,
     CallRow,
     MessageRow,
+    RecordingRow,
+    ReviewRow,
     UTCDateTime,
     metadata,
 )
-from acd.records.queries import callbacks, get_call, messages, recent_calls
+from acd.records.queries import (
+    callbacks,
+    find_recordings,
+    get_call,
+    get_recording,
+    messages,
+    recent_calls,
+    review_done,
+    reviews,
+    score_recording,
+)
 from acd.records.writer import RecordWriter
 
 __all__ = [
@@ -23,12 +35,19 @@ __all__ = [
     "CallbackRow",
     "MessageRow",
     "RecordWriter",
+    "RecordingRow",
+    "ReviewRow",
     "UTCDateTime",
     "callbacks",
+    "find_recordings",
     "get_call",
+    "get_recording",
     "messages",
     "metadata",
     "recent_calls",
+    "review_done",
+    "reviews",
+    "score_recording",
     "upgrade",
     "upgrade_async",
 ]

@@ -173,6 +173,59 @@ class MessageRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class RecordingRow(Base):
+    """A call's recording: where Asterisk wrote it, what was found on disk, and its QA review.
+
+    `path` is the file as Asterisk sees it (under `asterisk.spool_dir`). `status` is "ok",
+    "missing" or "truncated" as checked after the call, and "purged" once retention deleted
+    the file (`purged_at`). `pauses` is a JSON list of `[start, end]` offsets in seconds where
+    the agent paused recording. `qa_score` is a QA monitor's score, 1..100.
+    """
+
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(128), index=True)
+    agent: Mapped[str] = mapped_column(String(64), index=True)
+    caller: Mapped[str] = mapped_column(String(64))
+    queue: Mapped[str] = mapped_column(String(128))
+    path: Mapped[str] = mapped_column(String(1024))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    talk_seconds: Mapped[float] = mapped_column(Float)
+    seconds: Mapped[float] = mapped_column(Float)
+    size: Mapped[int] = mapped_column(BigInteger)
+    format: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    pauses: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    qa_score: Mapped[int | None] = mapped_column(Integer)
+    qa_comment: Mapped[str | None] = mapped_column(Text)
+    qa_reviewer: Mapped[str | None] = mapped_column(String(64))
+    qa_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReviewRow(Base):
+    """A recording the team lead must listen to by `due_at` (the seeds: within 2 hours of a
+    "dissatisfied" rating); `done_at`, `note` and `reviewer` are set when it was done.
+
+    `agent` is the call's agent when the review was opened; NULL if the call's row had none.
+    `reason` is "dissatisfied" or "complaint".
+    """
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(128), index=True)
+    agent: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    note: Mapped[str | None] = mapped_column(Text)
+    reviewer: Mapped[str | None] = mapped_column(String(64))
+
+
 def ensure_sqlite_dir(url: str | URL) -> None:
     """Create the folder of a SQLite file: SQLite creates the file but not its directory."""
     parsed = make_url(url)

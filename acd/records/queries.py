@@ -6,14 +6,31 @@ keeps them free of any loop-bound state shared with the writer.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
-from acd.records.models import CallbackRow, CallRow, MessageRow, make_engine
+from acd.privacy import mask_number
+from acd.records.models import (
+    CallbackRow,
+    CallRow,
+    MessageRow,
+    RecordingRow,
+    ReviewRow,
+    make_engine,
+)
+
+#: QA scores of recordings are percentages: finer than the caller's 1..5 survey, and never
+#: mistaken for it.
+QA_SCORE_MIN = 1
+QA_SCORE_MAX = 100
+#: Recording statuses that need no attention: "ok", and "purged" (retention deleted the file).
+_UNFLAGGED_STATUSES = ("ok", "purged")
 
 _TIMES = frozenset(
     {"entered_at", "answered_at", "ended_at", "requested_at", "due_at", "updated_at", "created_at"}
@@ -153,3 +170,255 @@ async def messages(
     if since is not None:
         query = query.where(MessageRow.created_at >= since)
     return await _fetch(url, query.limit(limit), message_to_dict)
+
+
+# Recordings and reviews.
+
+_RECORDING_FIELDS = (
+    "id",
+    "call_id",
+    "agent",
+    "caller",
+    "queue",
+    "path",
+    "started_at",
+    "talk_seconds",
+    "seconds",
+    "size",
+    "format",
+    "sha256",
+    "status",
+    "qa_score",
+    "qa_comment",
+    "qa_reviewer",
+    "qa_at",
+    "purged_at",
+)
+_REVIEW_FIELDS = (
+    "id",
+    "call_id",
+    "agent",
+    "reason",
+    "created_at",
+    "due_at",
+    "done_at",
+    "note",
+    "reviewer",
+)
+_RECORDING_TIMES = frozenset(
+    {"started_at", "qa_at", "purged_at", "created_at", "due_at", "done_at"}
+)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _pauses(raw: str | None) -> list[list[float]]:
+    try:
+        loaded = json.loads(raw or "[]")
+    except ValueError:
+        return []
+    out: list[list[float]] = []
+    for pause in loaded if isinstance(loaded, list) else []:
+        try:
+            start, end = pause
+            out.append([float(start), float(end)])
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def recording_to_dict(row: Mapping[str, Any]) -> dict[str, object]:
+    """A `recordings` row (optionally joined with its call) as JSON-ready values.
+
+    Besides the stored `caller` it carries `caller_masked` for listings; `dissatisfied` and
+    `survey_score` come from the call's row (False / None without one).
+    """
+    out: dict[str, object] = {}
+    for name in _RECORDING_FIELDS:
+        value = row[name]
+        if name in _RECORDING_TIMES:
+            value = _iso(value)
+        elif value is not None and name in ("talk_seconds", "seconds"):
+            value = float(value)
+        out[name] = value
+        if name == "caller":
+            out["caller_masked"] = mask_number(value)
+    out["pauses"] = _pauses(row["pauses"])
+    out["dissatisfied"] = bool(row.get("dissatisfied") or False)
+    out["survey_score"] = row.get("survey_score")
+    return out
+
+
+def _recordings_query() -> Select[Any]:
+    return select(
+        RecordingRow.__table__,
+        CallRow.dissatisfied.label("dissatisfied"),
+        CallRow.survey_score.label("survey_score"),
+    ).select_from(
+        RecordingRow.__table__.outerjoin(CallRow.__table__, CallRow.call_id == RecordingRow.call_id)
+    )
+
+
+def _check_aware(name: str, value: datetime | None) -> None:
+    if value is not None and value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware")
+
+
+async def find_recordings(
+    url: str,
+    agent: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    queue: str | None = None,
+    caller: str | None = None,
+    flagged: bool = False,
+    limit: int = 200,
+) -> list[dict[str, object]]:
+    """Recordings for QA, newest first: by agent, queue, caller number (exact), and a time span
+    on the recording's start (`since` inclusive, `until` exclusive; aware datetimes).
+
+    `flagged` keeps only those needing attention: a status other than "ok" and "purged" (the
+    file was missing or shorter than the talk time), or a call the caller rated dissatisfied.
+    """
+    _check_limit(limit)
+    _check_aware("since", since)
+    _check_aware("until", until)
+    query = _recordings_query().order_by(RecordingRow.started_at.desc(), RecordingRow.id.desc())
+    if agent is not None:
+        query = query.where(RecordingRow.agent == agent)
+    if since is not None:
+        query = query.where(RecordingRow.started_at >= since)
+    if until is not None:
+        query = query.where(RecordingRow.started_at < until)
+    if queue is not None:
+        query = query.where(RecordingRow.queue == queue)
+    if caller is not None:
+        query = query.where(RecordingRow.caller == caller)
+    if flagged:
+        query = query.where(
+            or_(
+                RecordingRow.status.not_in(_UNFLAGGED_STATUSES),
+                CallRow.dissatisfied == true(),
+            )
+        )
+    return await _fetch(url, query.limit(limit), recording_to_dict)
+
+
+async def get_recording(url: str, recording_id: int) -> dict[str, object] | None:
+    """One recording by id (with `caller_masked`, `dissatisfied`), or None."""
+    rows = await _fetch(
+        url, _recordings_query().where(RecordingRow.id == recording_id), recording_to_dict
+    )
+    return rows[0] if rows else None
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    _check_aware("now", now)
+    return now
+
+
+async def reviews(
+    url: str, open_only: bool = True, now: datetime | None = None, limit: int = 500
+) -> list[dict[str, object]]:
+    """Reviews the team lead owes (all of them with `open_only=False`), soonest due first.
+
+    Each carries `overdue`: not done by its due time - still open after `due_at` at `now` (an
+    aware datetime; default the current time), or done after it - and `recording_ids`, the
+    call's recordings to listen to.
+    """
+    _check_limit(limit)
+    now = _now(now)
+    query = select(ReviewRow.__table__).order_by(ReviewRow.due_at, ReviewRow.id)
+    if open_only:
+        query = query.where(ReviewRow.done_at.is_(None))
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            rows = list((await conn.execute(query.limit(limit))).mappings())
+            call_ids = sorted({row["call_id"] for row in rows})
+            recordings: dict[str, list[int]] = {}
+            for start in range(0, len(call_ids), 500):
+                found = await conn.execute(
+                    select(RecordingRow.call_id, RecordingRow.id)
+                    .where(RecordingRow.call_id.in_(call_ids[start : start + 500]))
+                    .order_by(RecordingRow.id)
+                )
+                for call_id, recording_id in found.all():
+                    recordings.setdefault(call_id, []).append(recording_id)
+    finally:
+        await engine.dispose()
+    out = []
+    for row in rows:
+        item: dict[str, object] = {
+            name: _iso(row[name]) if name in _RECORDING_TIMES else row[name]
+            for name in _REVIEW_FIELDS
+        }
+        finished = row["done_at"] if row["done_at"] is not None else now
+        item["overdue"] = finished > row["due_at"]
+        item["recording_ids"] = recordings.get(row["call_id"], [])
+        out.append(item)
+    return out
+
+
+async def _update_one(url: str, statement: Any) -> bool:
+    engine: AsyncEngine = make_engine(url, immediate_writes=True, poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            result = await conn.execute(statement)
+            return bool(result.rowcount == 1)
+    finally:
+        await engine.dispose()
+
+
+async def review_done(
+    url: str, review_id: int, note: str, reviewer: str | None, now: datetime | None = None
+) -> bool:
+    """Close an open review with the team lead's note; False if no open review has that id."""
+    statement = (
+        update(ReviewRow)
+        .where(ReviewRow.id == review_id, ReviewRow.done_at.is_(None))
+        .values(done_at=_now(now), note=note, reviewer=reviewer)
+    )
+    return await _update_one(url, statement)
+
+
+def check_qa_score(score: int) -> int:
+    """`score` if it is a whole number in QA_SCORE_MIN..QA_SCORE_MAX, else ValueError."""
+    if isinstance(score, bool) or not isinstance(score, int):
+        raise ValueError(f"QA score must be a whole number, not {score!r}")
+    if not QA_SCORE_MIN <= score <= QA_SCORE_MAX:
+        raise ValueError(f"QA score must be {QA_SCORE_MIN}..{QA_SCORE_MAX}, not {score}")
+    return score
+
+
+async def score_recording(
+    url: str,
+    recording_id: int,
+    score: int,
+    comment: str | None,
+    reviewer: str,
+    now: datetime | None = None,
+) -> bool:
+    """Set (or replace) a recording's QA score, 1..100, with comment and reviewer.
+
+    ValueError for a score out of range or no reviewer; False if there is no such recording.
+    """
+    check_qa_score(score)
+    if not reviewer or not reviewer.strip():
+        raise ValueError("a QA score needs the reviewer's name")
+    statement = (
+        update(RecordingRow)
+        .where(RecordingRow.id == recording_id)
+        .values(qa_score=score, qa_comment=comment, qa_reviewer=reviewer, qa_at=_now(now))
+    )
+    return await _update_one(url, statement)
+
+
+async def set_recording_status(url: str, recording_id: int, status: str) -> bool:
+    """Record what a later check of the file found (e.g. "missing" after it was deleted)."""
+    statement = update(RecordingRow).where(RecordingRow.id == recording_id).values(status=status)
+    return await _update_one(url, statement)

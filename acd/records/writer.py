@@ -10,12 +10,17 @@ annotations (`ANNOTATION_COLUMNS`), `SurveyScore` and `IvrPath` own only theirs.
 latter may come before the call's record, or for a call that never queues, so they first
 create a minimal row (disposition "ivr") that a later `CallRecord` overwrites without touching
 the annotations.
+
+A "dissatisfied" `SurveyScore` with a `review_due_at` also opens a row in `reviews`, in the same
+transaction, for the agent the call's row holds at that point of the submission order.
+`RecordingMade` appends a row to `recordings`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -34,6 +39,7 @@ from acd.core.decisions import (
     IvrPath,
     MessageLeft,
     Record,
+    RecordingMade,
     SurveyScore,
 )
 from acd.records.models import (
@@ -42,13 +48,23 @@ from acd.records.models import (
     CallbackRow,
     CallRow,
     MessageRow,
+    RecordingRow,
+    ReviewRow,
     ensure_sqlite_dir,
     make_engine,
 )
 
 #: Everything `submit` accepts (kept under its old name for callers that import it).
 Item = Record
-_ITEM_TYPES = (CallRecord, AgentStateChanged, SurveyScore, IvrPath, CallbackRequested, MessageLeft)
+_ITEM_TYPES = (
+    CallRecord,
+    AgentStateChanged,
+    SurveyScore,
+    IvrPath,
+    CallbackRequested,
+    MessageLeft,
+    RecordingMade,
+)
 
 #: Items per transaction: enough to catch up quickly after an outage, small enough that the
 #: SQLite write lock is never held for long.
@@ -146,6 +162,49 @@ def _message_row(message: MessageLeft) -> dict[str, Any]:
         "path": message.path,
         "seconds": message.seconds,
         "created_at": to_datetime(message.at),
+    }
+
+
+def _recording_row(recording: RecordingMade) -> dict[str, Any]:
+    return {
+        "call_id": recording.call_id,
+        "agent": recording.agent,
+        "caller": recording.caller,
+        "queue": recording.queue,
+        "path": recording.path,
+        "started_at": to_datetime(recording.started_at),
+        "talk_seconds": recording.talk_seconds,
+        "seconds": recording.seconds,
+        "size": recording.size,
+        "format": recording.format,
+        "sha256": recording.sha256,
+        "status": recording.status,
+        # Tuples become JSON arrays; `default=str` so odd values cannot make the item unwritable
+        # by raising here, where the writer would take the error for a passing one and retry.
+        "pauses": json.dumps(recording.pauses, default=str),
+    }
+
+
+def _opens_review(survey: SurveyScore) -> bool:
+    return survey.dissatisfied and survey.review_due_at is not None
+
+
+class _AgentBeforeBatch:
+    """Placeholder for "the agent the call's row held before this batch": looked up in the
+    batch's transaction, before its call records are written."""
+
+
+_BEFORE_BATCH = _AgentBeforeBatch()
+
+
+def _review_row(survey: SurveyScore, agent: str | _AgentBeforeBatch | None) -> dict[str, Any]:
+    assert survey.review_due_at is not None
+    return {
+        "call_id": survey.call_id,
+        "agent": agent,
+        "reason": "dissatisfied",
+        "created_at": to_datetime(survey.at),
+        "due_at": to_datetime(survey.review_due_at),
     }
 
 
@@ -368,14 +427,22 @@ class RecordWriter:
         states: list[dict[str, Any]] = []
         callbacks: list[dict[str, Any]] = []
         messages: list[dict[str, Any]] = []
+        recordings: list[dict[str, Any]] = []
+        reviews: list[dict[str, Any]] = []
+        # The agent each call's row holds at this point of the batch, for calls with a record
+        # in it so far; other calls' rows still hold what they held before the batch.
+        agents: dict[str, str | None] = {}
         for item in batch:
             if isinstance(item, CallRecord):
                 calls[item.call_id] = _call_row(item, now)
+                agents[item.call_id] = item.agent
             elif isinstance(item, AgentStateChanged):
                 states.append(_state_row(item))
             elif isinstance(item, SurveyScore):
                 minimal.setdefault(item.call_id, _minimal_call_row(item, now))
                 surveys[item.call_id] = _survey_params(item, now)
+                if _opens_review(item):
+                    reviews.append(_review_row(item, agents.get(item.call_id, _BEFORE_BATCH)))
             elif isinstance(item, IvrPath):
                 minimal.setdefault(item.call_id, _minimal_call_row(item, now))
                 params = _ivr_params(item, now)
@@ -389,9 +456,15 @@ class RecordWriter:
                 ivr_paths[item.call_id] = params
             elif isinstance(item, CallbackRequested):
                 callbacks.append(_callback_row(item, now))
-            else:
+            elif isinstance(item, MessageLeft):
                 messages.append(_message_row(item))
+            else:
+                recordings.append(_recording_row(item))
         async with engine.begin() as conn:
+            if reviews:
+                # Before the batch's call records change any agent: a survey sees the row as
+                # the items submitted before it left it.
+                await _fill_agents_before_batch(conn, reviews)
             if calls:
                 await _upsert_calls(conn, list(calls.values()))
             # Calls with a record in this batch have their row by now and are skipped.
@@ -408,6 +481,27 @@ class RecordWriter:
                 await conn.execute(insert(CallbackRow), callbacks)
             if messages:
                 await conn.execute(insert(MessageRow), messages)
+            if recordings:
+                await conn.execute(insert(RecordingRow), recordings)
+            if reviews:
+                await conn.execute(insert(ReviewRow), reviews)
+
+
+async def _fill_agents_before_batch(conn: AsyncConnection, reviews: list[dict[str, Any]]) -> None:
+    """Replace `_BEFORE_BATCH` agents with the calls' agents as stored now (None: no row)."""
+    wanted = sorted({row["call_id"] for row in reviews if row["agent"] is _BEFORE_BATCH})
+    if not wanted:
+        return
+    stored: dict[str, str | None] = {}
+    for start in range(0, len(wanted), 500):  # well below every backend's bind limit
+        chunk = wanted[start : start + 500]
+        result = await conn.execute(
+            select(CallRow.call_id, CallRow.agent).where(CallRow.call_id.in_(chunk))
+        )
+        stored.update({call_id: agent for call_id, agent in result.all()})
+    for row in reviews:
+        if row["agent"] is _BEFORE_BATCH:
+            row["agent"] = stored.get(row["call_id"])
 
 
 async def _insert_missing_calls(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:

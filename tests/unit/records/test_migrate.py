@@ -14,6 +14,8 @@ from sqlalchemy import Column, MetaData, String, create_engine
 from acd.records.migrate import MIGRATIONS_DIR, alembic_config, upgrade, upgrade_async
 from acd.records.models import metadata
 
+HEAD = "0003"
+
 
 def _url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
@@ -42,7 +44,15 @@ def test_upgrade_creates_schema_and_missing_directory(tmp_path: Path) -> None:
     db = tmp_path / "not" / "yet" / "records.db"
     upgrade(_url(db))
     schema = _schema(db)
-    assert schema["table"] == {"alembic_version", "calls", "agent_states", "callbacks", "messages"}
+    assert schema["table"] == {
+        "alembic_version",
+        "calls",
+        "agent_states",
+        "callbacks",
+        "messages",
+        "recordings",
+        "reviews",
+    }
     assert schema["index"] == {
         "ix_calls_entered_at",
         "ix_calls_agent",
@@ -51,9 +61,14 @@ def test_upgrade_creates_schema_and_missing_directory(tmp_path: Path) -> None:
         "ix_callbacks_status_due_at",
         "ix_messages_call_id",
         "ix_messages_created_at",
+        "ix_recordings_call_id",
+        "ix_recordings_agent",
+        "ix_recordings_started_at",
+        "ix_reviews_call_id",
+        "ix_reviews_due_at",
     }
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
@@ -137,7 +152,7 @@ def test_upgrade_from_0001_keeps_existing_rows(tmp_path: Path) -> None:
     upgrade(_url(db))
     assert _diff(db) == []
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
         (row,) = conn.execute("SELECT * FROM calls").fetchall()
         # The old columns untouched; the new ones empty, dissatisfied filled by its default.
         assert row == (*_CALL_0001, None, None, 0, None)
