@@ -6,25 +6,42 @@ Scenarios (tests/e2e/sipp/, SIPp 3.6 / Debian ``sip-tester``)
                    with From/Contact user = caller number, no auth, SDP offers
                    PCMA(8) PCMU(0) telephone-event/8000(101). After 200/ACK a
                    100 ms tick loop plays the RFC 2833 pcap once at
-                   ``pre_dtmf_ms``, optionally loops ``g711a.pcap`` and ends on
+                   ``pre_dtmf_ms`` (``audio 0``) or - ``audio 1``, PCMA
+                   speech for the whole call - ``media_pcap`` once at
+                   ``media_at_ms`` (audio + the digits) and ``ring_pcap``
+                   from ``ring_at_ms`` on every ``ring_ms`` (both built by
+                   place_call, like SippAgent's), and ends on
                    the far end's BYE (answered 200), on our own BYE after
                    ``hangup_ms``, or - failure, exit 1 - at ``max_ms``.
                    ``-s SERVICE -key caller NUM -key dtmf_pcap FILE``
                    ``-set pre_dtmf_ms MS(-1 = none) -set hangup_ms MS(0 = wait
-                   for remote BYE) -set max_ms MS -set audio 0|1``
+                   for remote BYE) -set max_ms MS -set audio 0|1
+                   -key media_pcap FILE -key ring_pcap FILE
+                   -set media_at_ms MS(-1 = off) -set ring_at_ms MS(-1 = off)
+                   -set ring_ms MS``
 ``register.xml``   one-shot REGISTER, answers the 401/407 challenge with
                    ``-au/-ap``, exit 0 on 200. Contact = the agent UAS port.
                    ``-key agent NUM -key contact_port PORT -key expires S``
                    (``expires 0`` = unregister that contact).
 ``agent_uas.xml``  agent phone, run without ``-m`` so it serves every call.
-                   INVITE -> 180 -> (answer_delay_ms) 200 OK (SDP PCMU +
-                   telephone-event) -> ACK -> BYE after talk_ms or wait for the
-                   remote BYE. ``answer_delay_ms < 0`` never answers: a CANCEL
-                   gets 200 + 487 and the ACK is consumed. Out-of-dialog
-                   OPTIONS (qualify) get 200. The From user and display name
-                   of every INVITE are logged (``AGENT OFFERED from_user=...``).
+                   INVITE -> 180 -> (answer_delay_ms) 200 OK (SDP
+                   ``media_codec`` - PCMU, or PCMA with audio - +
+                   telephone-event/101) -> ACK -> 100 ms tick loop: BYE after
+                   talk_ms or wait for the remote BYE; ``media_pcap`` played
+                   once at ``media_at_ms``, ``ring_pcap`` from ``ring_at_ms``
+                   on every ``ring_ms`` (both built by SippAgent: DTMF
+                   digits and PCMA audio); ``AGENT DTMF_SENT ... slot=N``
+                   logged at ``dtmfN_at_ms``. ``answer_delay_ms < 0`` never
+                   answers: a CANCEL gets 200 + 487 and the ACK is consumed.
+                   Out-of-dialog OPTIONS (qualify) get 200. The From user and
+                   display name of every INVITE are logged
+                   (``AGENT OFFERED from_user=...``).
                    ``-p PORT -key agent NUM -set answer_delay_ms MS
-                   -set talk_ms MS(0 = wait for remote BYE)``
+                   -set talk_ms MS(0 = wait for remote BYE)
+                   -key media_pt 0|8 -key media_codec PCMU|PCMA
+                   -key media_pcap FILE -set media_at_ms MS(-1 = off)
+                   -key ring_pcap FILE -set ring_at_ms MS(-1 = off)
+                   -set ring_ms MS -set dtmf1_at_ms MS -set dtmf2_at_ms MS``
 ``agent_dial.xml`` agent softphone dialling (UAC, ``-m 1``): INVITE
                    ``sip:<service>@asterisk`` with From/Contact user = agent
                    number (PJSIP identifies the endpoint by username), ACKs
@@ -61,6 +78,17 @@ SIPp facts these scenarios rely on (checked with 3.6.1)
 * ``play_pcap_audio`` needs CAP_NET_RAW (raw socket, run as root); RTP leaves
   from the ``-mp`` port. sipp binds ``-mp`` and ``-mp``+2, and the control
   port (``-cp``, default 8888 + n): the helpers pick free ports for all.
+  A new ``play_pcap_audio`` cancels the one still playing (one media thread
+  per call); the packets keep the pcap's own payload type/SSRC/sequence
+  numbers/timestamps (g711a.pcap is PCMA, payload 8: decodable only if PCMA
+  was negotiated), only the UDP ports are sipp's.
+* Asterisk 22 drops every RTP packet whose sequence number is older than the
+  newest one of the call - also after an SSRC change - without a log line.
+  So a replayed pcap is dropped as a whole (looping g711a.pcap: only its
+  first 7 s arrive, and nothing after a DTMF pcap; digits after audio do
+  arrive, their numbers being "newer"). agent_uas.xml and caller.xml
+  therefore get pcaps built by SippAgent / place_call whose numbers only go
+  forward (see there).
 * Exit codes: 0 all calls ok, 1 some call failed, 97/99 internal/normal stop
   without completed calls, 255 fatal (bad scenario, port in use...).
 
@@ -98,7 +126,8 @@ Asterisk / pjsip.conf settings the scenarios expect
 
 API: ``place_call()`` / ``agent_dial()`` -> :class:`CallResult`; :class:`SippAgent`
 (``start/stop/register/unregister``, ``offered_callers()``,
-``answered_count()``, ``wait_for(kind)``); ``register()/unregister()``;
+``answered_count()``, ``dtmf_sent_count()``, ``wait_for(kind)``; options
+``audio`` and ``dtmf=[(at_ms, digits), ...]``); ``register()/unregister()``;
 ``build_dtmf_pcap()``; ``run_sipp()`` for other scenarios. Successful runs
 delete their temp dirs; failed ones keep them (path in ``SippRun.describe()``).
 
@@ -119,6 +148,7 @@ import signal
 import socket
 import struct
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -621,14 +651,30 @@ async def place_call(
     """Call ``service`` from ``caller`` with caller.xml and wait for the end.
 
     ``dtmf``: digits sent once, ``pre_dtmf_ms`` after the ACK (None/"" = none;
-    several digits are sent 250 ms apart). ``hangup_after_ms``: we hang up
-    that long after the ACK; None = wait for the far end's BYE, for at most
-    ``max_ms`` after the ACK (then the call fails: ``ended_by="max_time"``).
-    ``audio`` loops g711a.pcap towards Asterisk. ``local_port``/``media_port``
-    0 = pick free ones. The whole helper is bounded by setup_timeout_ms + max_ms + margin.
+    several digits are sent ``dtmf_gap_ms`` apart). ``hangup_after_ms``: we
+    hang up that long after the ACK; None = wait for the far end's BYE, for
+    at most ``max_ms`` after the ACK (then the call fails:
+    ``ended_by="max_time"``). ``audio`` sends PCMA speech (g711a.pcap, looped;
+    needs PCMA negotiated - the offer lists it first) for the whole call,
+    also after the digits: the workdir gets ``timeline.pcap`` (audio from the
+    ACK on with the digits at ``pre_dtmf_ms``, the audio paused from 30 ms
+    before them to 200 ms after) and ``ring.pcap`` (the audio after that,
+    replayed every 7.68 s), with sequence numbers that only go forward (see
+    :func:`_caller_media`); ``dtmf_gap_ms`` must then be >= 160. Without
+    ``audio`` only the DTMF pcap is sent. ``local_port``/``media_port`` 0 =
+    pick free ones. The whole helper is bounded by setup_timeout_ms + max_ms
+    + margin.
     """
     wd = _mkworkdir("caller", workdir)
     talk_ms = max_ms if hangup_after_ms is None else min(max_ms, hangup_after_ms + 5000)
+    spare = str(dtmf_pcap_for("1"))  # -key pcaps must exist even when unused
+    media_args = ["-key", "media_pcap", spare, "-key", "ring_pcap", spare]
+    media_args += ["-set", "media_at_ms", "-1", "-set", "ring_at_ms", "-1", "-set", "ring_ms", "0"]
+    if audio:
+        m_pcap, m_at, r_pcap, r_at, r_ms = _caller_media(wd, dtmf, pre_dtmf_ms, dtmf_gap_ms)
+        media_args = ["-key", "media_pcap", str(m_pcap), "-key", "ring_pcap", str(r_pcap)]
+        media_args += ["-set", "media_at_ms", str(m_at), "-set", "ring_at_ms", str(r_at)]
+        media_args += ["-set", "ring_ms", str(r_ms)]
     args = [
         "-s",
         service,
@@ -637,7 +683,7 @@ async def place_call(
         caller,
         "-key",
         "dtmf_pcap",
-        str(_dtmf_pcap(dtmf, wd, dtmf_gap_ms)),
+        spare if audio else str(_dtmf_pcap(dtmf, wd, dtmf_gap_ms)),
         "-set",
         "pre_dtmf_ms",
         str(pre_dtmf_ms if dtmf else -1),
@@ -650,6 +696,7 @@ async def place_call(
         "-set",
         "audio",
         "1" if audio else "0",
+        *media_args,
         "-m",
         "1",
         "-l",
@@ -676,6 +723,95 @@ async def place_call(
     )
     _cleanup(wd, result.ok and workdir is None)
     return result
+
+
+#: RTP SSRC of the caller's media (the agent phone uses SippAgent._SSRC)
+_CALLER_SSRC = 0x5A6E7A02
+
+
+def _caller_media(
+    workdir: Path, dtmf: str | None, pre_dtmf_ms: int, gap_ms: int
+) -> tuple[Path, int, Path, int, int]:
+    """Build the pcaps for ``place_call(audio=True)``, in ``workdir``.
+
+    Same technique as :class:`SippAgent` (Asterisk drops RTP whose sequence
+    number goes back, also across an SSRC change): ``timeline.pcap`` = PCMA
+    every 30 ms from the ACK on plus the ``dtmf`` digits at ``pre_dtmf_ms``
+    (+ i * gap_ms), the audio paused from 30 ms before the first digit to
+    200 ms after the last packet; ``ring.pcap`` = the audio after that, 256
+    packets whose sequence numbers step by 256 so that each replay (every
+    7.68 s) continues the sequence. The audio is g711a.pcap's speech (its
+    leading 0.6 s of silence left out), looped. One SSRC, one UDP port pair,
+    RTP timestamps = 8 * ms since the ACK.
+
+    Returns (media_pcap, media_at_ms, ring_pcap, ring_at_ms, ring_ms);
+    media_at_ms is -1 (and media_pcap a spare stock pcap) when the timeline
+    is empty (no digits, audio from the ACK on in the ring pcap).
+    """
+    ag = SippAgent
+    if gap_ms < ag._DTMF_EVENT_MS + 20:
+        raise SippError(f"dtmf_gap_ms must be >= {ag._DTMF_EVENT_MS + 20} with audio")
+    if dtmf and any(d not in _DTMF_EVENTS for d in dtmf):
+        raise SippError(f"bad DTMF string {dtmf!r}")
+    header, audio = _read_pcap(PCAP_DIR / "g711a.pcap")
+    _, event = _read_pcap(dtmf_pcap_for("1"))
+    template = audio[0][1]
+    pcma = [ag._rtp_of(f) for _, f in audio]
+    # drop g711a.pcap's 0.6 s of digital silence (A-law +-8) before the
+    # speech: looped, it would give up to 1.2 s of silence in a row
+    pcma = pcma[next(i for i, p in enumerate(pcma) if set(p[12:]) - {0x55, 0xD5}) :]
+    ptime = ag._PTIME_MS
+    # (ms since the ACK, same sequence number as the previous packet?, RTP)
+    timeline: list[tuple[float, bool, bytearray]] = []
+    pause = (0, 0)
+    if dtmf and pre_dtmf_ms >= 0:
+        for i, digit in enumerate(dtmf):
+            start = pre_dtmf_ms + i * gap_ms
+            prev_seq = None
+            for t, frame in event:  # marker on the first packet, as in the template
+                rtp = bytearray(ag._rtp_of(frame))
+                seq = struct.unpack_from("!H", rtp, 2)[0]
+                rtp[12] = _DTMF_EVENTS[digit]
+                struct.pack_into("!I", rtp, 4, start * 8)
+                # the end packet's repeats keep its sequence number
+                timeline.append((start + (t - event[0][0]) * 1000, seq == prev_seq, rtp))
+                prev_seq = seq
+        last = pre_dtmf_ms + (len(dtmf) - 1) * gap_ms + ag._DTMF_EVENT_MS
+        pause = (pre_dtmf_ms - ptime, last + ag._AUDIO_RESUME_MS)
+    ring_at = pause[1]
+    n, talkspurt = 0, False
+    while n * ptime < ring_at:
+        t = n * ptime
+        paused = pause[0] <= t < pause[1]
+        if not paused:
+            rtp = bytearray(pcma[n % len(pcma)])
+            rtp[1] = (rtp[1] & 0x7F) | (0 if talkspurt else 0x80)
+            struct.pack_into("!I", rtp, 4, t * 8)
+            timeline.append((t, False, rtp))
+        talkspurt = not paused
+        n += 1
+    timeline.sort(key=lambda p: p[0])  # stable: an event's packets keep their order
+    seq, records = 999, []
+    for t, repeat, rtp in timeline:
+        seq += 0 if repeat else 1
+        struct.pack_into("!H", rtp, 2, seq & 0xFFFF)
+        struct.pack_into("!I", rtp, 8, _CALLER_SSRC)
+        records.append(ag._pcap_record((t - timeline[0][0]) / 1000, template, bytes(rtp)))
+    media_pcap, media_at = dtmf_pcap_for("1"), -1  # a -key pcap must exist even when unused
+    if records:
+        media_pcap, media_at = workdir / "timeline.pcap", round(timeline[0][0])
+        media_pcap.write_bytes(header + b"".join(records))
+    step = 65536 // ag._RING_PACKETS
+    records = []
+    for i in range(ag._RING_PACKETS):
+        rtp = bytearray(pcma[(n + i) % len(pcma)])
+        rtp[1] = (rtp[1] & 0x7F) | (0x80 if i == 0 else 0)
+        ts = (ring_at + i * ptime) * 8
+        struct.pack_into("!HII", rtp, 2, (seq + 1 + i * step) & 0xFFFF, ts, _CALLER_SSRC)
+        records.append(ag._pcap_record(i * ptime / 1000, template, bytes(rtp)))
+    ring_pcap = workdir / "ring.pcap"
+    ring_pcap.write_bytes(header + b"".join(records))
+    return media_pcap, media_at, ring_pcap, ring_at, ag._RING_PACKETS * ptime
 
 
 def _cleanup(wd: Path, ok: bool) -> None:
@@ -851,7 +987,7 @@ async def unregister(number: str, password: str, contact_port: int, **kw: object
 
 @dataclass(frozen=True)
 class AgentEvent:
-    kind: str  # OFFERED, ANSWERED, CANCELLED, REMOTE_BYE, LOCAL_BYE, OPTIONS
+    kind: str  # OFFERED, ANSWERED, CANCELLED, REMOTE_BYE, LOCAL_BYE, OPTIONS, DTMF_SENT
     call_id: str
     from_user: str | None = None
     from_name: str | None = None
@@ -868,6 +1004,26 @@ class SippAgent:
 
     ``talk_ms=None`` waits for the far end's BYE; ``never_answer`` rings until
     CANCEL. Use ``async with SippAgent(...) as agent:`` or start()/stop().
+
+    Media, for every call the agent answers (times count from the ACK; both
+    need root for sipp's raw socket):
+
+    * ``audio=True`` answers PCMA instead of PCMU (the endpoint must allow
+      alaw) and sends the g711a.pcap speech (PCMA, looped) for the whole call;
+    * ``dtmf=[(at_ms, digits), ...]`` (at most two entries) sends each RFC
+      2833 digit string once at ``at_ms``, digits ``dtmf_gap_ms`` apart
+      (0-9 * # A-D), e.g. ``[(1000, "*7"), (3500, "*8")]``. An entry must
+      start after the previous one's last packet (``at_ms + (len - 1) *
+      dtmf_gap_ms + 140``). The audio pauses from 30 ms before an entry to
+      200 ms after its last packet.
+
+    The agent's workdir gets the pcaps (``timeline.pcap``: the digits and the
+    audio up to the last one, sent with the pcap's own timing from the first
+    packet on - within ~100 ms of the ACK or of the first ``at_ms`` without
+    audio; ``ring.pcap``: the audio after that). Each entry also logs
+    ``AGENT DTMF_SENT call_id=... slot=1|2`` at its ``at_ms`` tick
+    (:meth:`dtmf_sent_count`, ``wait_for("DTMF_SENT")``). With both off the
+    agent behaves as before: PCMU answer, no RTP sent.
     """
 
     def __init__(
@@ -879,6 +1035,9 @@ class SippAgent:
         answer_delay_ms: int = 500,
         talk_ms: int | None = None,
         never_answer: bool = False,
+        audio: bool = False,
+        dtmf: Sequence[tuple[int, str]] = (),
+        dtmf_gap_ms: int = 250,
         expires: int = 300,
         uas_port: int = 0,
         media_port: int = 0,
@@ -892,6 +1051,18 @@ class SippAgent:
         self.answer_delay_ms = answer_delay_ms
         self.talk_ms = talk_ms
         self.never_answer = never_answer
+        self.audio = audio
+        self.dtmf = sorted((int(at), str(digits)) for at, digits in dtmf)
+        self.dtmf_gap_ms = dtmf_gap_ms
+        if len(self.dtmf) > 2:
+            raise SippError(f"at most two DTMF entries, got {self.dtmf!r}")
+        if dtmf_gap_ms < self._DTMF_EVENT_MS + 20:
+            raise SippError(f"dtmf_gap_ms must be >= {self._DTMF_EVENT_MS + 20}")
+        for i, (at, digits) in enumerate(self.dtmf):
+            if at < 0 or not digits or any(d not in _DTMF_EVENTS for d in digits):
+                raise SippError(f"bad DTMF entry {(at, digits)!r}")
+            if i and at < self.dtmf[i - 1][0] + self._dtmf_len_ms(self.dtmf[i - 1][1]):
+                raise SippError(f"DTMF entries overlap: {self.dtmf!r}")
         self.expires = expires
         self.uas_port = uas_port
         self.media_port = media_port
@@ -919,6 +1090,128 @@ class SippAgent:
             await self.stop(unregister=False)
             raise
 
+    # -- media (audio / dtmf) ------------------------------------------------
+    #: Asterisk drops every RTP packet whose sequence number is older than the
+    #: newest one of the call, so a call's packets must never go back: the
+    #: digits (and audio) up to the last DTMF are one timeline pcap, played
+    #: once, and the audio after it a ring pcap of _RING_PACKETS packets whose
+    #: sequence numbers step by 65536 // _RING_PACKETS, so that each replay
+    #: continues the sequence (the last packet is one step before the first).
+    _PTIME_MS = 30  # g711a.pcap: 236 PCMA packets of 30 ms
+    _RING_PACKETS = 256
+    _SSRC = 0x5A6E7A01
+    _DTMF_EVENT_MS = 140  # the stock RFC 2833 event (8 packets, end sent 3x)
+    _AUDIO_RESUME_MS = 200  # audio pause after the last packet of a DTMF entry
+
+    def _dtmf_len_ms(self, digits: str) -> int:
+        """Time from the first to the last packet of one DTMF entry."""
+        return (len(digits) - 1) * self.dtmf_gap_ms + self._DTMF_EVENT_MS
+
+    @staticmethod
+    def _rtp_of(frame: bytes) -> bytes:
+        return frame[14 + (frame[14] & 0x0F) * 4 + 8 :]
+
+    @staticmethod
+    def _pcap_record(t_s: float, template: bytes, rtp: bytes) -> bytes:
+        """A pcap record: ``template``'s Ethernet/IPv4/UDP headers around ``rtp``.
+
+        One UDP port pair for all: sipp sends each packet to the SDP port
+        plus (its UDP destination port - the lowest one in the pcap).
+        """
+        ihl = (template[14] & 0x0F) * 4
+        ip = bytearray(template[14 : 14 + ihl])
+        udp = bytearray(template[14 + ihl : 14 + ihl + 8])
+        struct.pack_into("!H", ip, 2, ihl + 8 + len(rtp))
+        struct.pack_into("!H", ip, 10, 0)
+        struct.pack_into("!H", ip, 10, _csum(bytes(ip)))
+        struct.pack_into("!HH", udp, 4, 8 + len(rtp), 0)
+        pseudo = bytes(ip[12:20]) + struct.pack("!BBH", 0, 17, 8 + len(rtp))
+        struct.pack_into("!H", udp, 6, _csum(pseudo + bytes(udp) + rtp) or 0xFFFF)
+        frame = template[:14] + bytes(ip) + bytes(udp) + rtp
+        sec = int(t_s)
+        usec = min(999_999, round((t_s - sec) * 1e6))
+        return struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame
+
+    def _media_args(self, workdir: Path) -> list[str]:
+        """Build this agent's media pcaps; the -key/-set arguments for them.
+
+        Timeline (``dtmf`` given): each entry's digits at ``at_ms`` (+ i *
+        dtmf_gap_ms) and, with ``audio``, PCMA every 30 ms from the ACK on,
+        paused from 30 ms before an entry to 200 ms after its last packet;
+        played at its first packet's time. Ring (``audio``): PCMA from the
+        end of the timeline (or the ACK) on, replayed every 7.68 s. One SSRC,
+        RTP timestamps = 8 * ms since the ACK.
+        """
+        header, audio = _read_pcap(PCAP_DIR / "g711a.pcap")
+        _, event = _read_pcap(dtmf_pcap_for("1"))
+        template = audio[0][1]
+        pcma = [self._rtp_of(f) for _, f in audio]
+        ptime = self._PTIME_MS
+        # (ms since the ACK, same sequence number as the previous packet?,
+        # RTP packet with its marker bit and timestamp set)
+        timeline: list[tuple[float, bool, bytearray]] = []
+        pauses: list[tuple[int, int]] = []
+        for at, digits in self.dtmf:
+            for i, digit in enumerate(digits):
+                start = at + i * self.dtmf_gap_ms
+                prev_seq = None
+                for t, frame in event:  # marker on the first packet, as in the template
+                    rtp = bytearray(self._rtp_of(frame))
+                    seq = struct.unpack_from("!H", rtp, 2)[0]
+                    rtp[12] = _DTMF_EVENTS[digit]
+                    struct.pack_into("!I", rtp, 4, start * 8)
+                    # the end packet's repeats keep its sequence number
+                    timeline.append((start + (t - event[0][0]) * 1000, seq == prev_seq, rtp))
+                    prev_seq = seq
+            pauses.append((at - ptime, at + self._dtmf_len_ms(digits) + self._AUDIO_RESUME_MS))
+        ring_at = max((end for _, end in pauses), default=0)
+        n, talkspurt = 0, False
+        while self.audio and n * ptime < ring_at:
+            t = n * ptime
+            paused = any(lo <= t < hi for lo, hi in pauses)
+            if not paused:
+                rtp = bytearray(pcma[n % len(pcma)])
+                rtp[1] = (rtp[1] & 0x7F) | (0 if talkspurt else 0x80)
+                struct.pack_into("!I", rtp, 4, t * 8)
+                timeline.append((t, False, rtp))
+            talkspurt = not paused
+            n += 1
+        timeline.sort(key=lambda p: p[0])  # stable: an event's packets keep their order
+        seq = 999
+        records = []
+        for t, repeat, rtp in timeline:
+            seq += 0 if repeat else 1
+            struct.pack_into("!H", rtp, 2, seq & 0xFFFF)
+            struct.pack_into("!I", rtp, 8, self._SSRC)
+            records.append(self._pcap_record((t - timeline[0][0]) / 1000, template, bytes(rtp)))
+        spare = str(dtmf_pcap_for("1"))  # a -key pcap must exist even when unused
+        media_pcap, media_at = spare, -1
+        if records:
+            media_pcap, media_at = str(workdir / "timeline.pcap"), round(timeline[0][0])
+            Path(media_pcap).write_bytes(header + b"".join(records))
+        ring_pcap, ring_ms = spare, self._RING_PACKETS * ptime
+        if self.audio:
+            step = 65536 // self._RING_PACKETS
+            records = []
+            for i in range(self._RING_PACKETS):
+                rtp = bytearray(pcma[(n + i) % len(pcma)])
+                rtp[1] = (rtp[1] & 0x7F) | (0x80 if i == 0 else 0)
+                ts = (ring_at + i * ptime) * 8
+                struct.pack_into("!HII", rtp, 2, (seq + 1 + i * step) & 0xFFFF, ts, self._SSRC)
+                records.append(self._pcap_record(i * ptime / 1000, template, bytes(rtp)))
+            ring_pcap = str(workdir / "ring.pcap")
+            Path(ring_pcap).write_bytes(header + b"".join(records))
+        slots = [at for at, _ in self.dtmf] + [-1, -1]
+        return [
+            *("-key", "media_pt", "8" if self.audio else "0"),
+            *("-key", "media_codec", "PCMA" if self.audio else "PCMU"),
+            *("-key", "media_pcap", media_pcap, "-set", "media_at_ms", str(media_at)),
+            *("-key", "ring_pcap", ring_pcap),
+            *("-set", "ring_at_ms", str(ring_at if self.audio else -1)),
+            *("-set", "ring_ms", str(ring_ms)),
+            *("-set", "dtmf1_at_ms", str(slots[0]), "-set", "dtmf2_at_ms", str(slots[1])),
+        ]
+
     async def _start(self) -> None:
         self.workdir = _mkworkdir(f"agent{self.number}", self._workdir_arg)
         self._final_log = self._final_errors = None
@@ -938,6 +1231,7 @@ class SippAgent:
             "-set",
             "talk_ms",
             str(self.talk_ms or 0),
+            *self._media_args(self.workdir),
             "-i",
             LOCAL_IP,
             "-p",
@@ -1054,6 +1348,10 @@ class SippAgent:
 
     def cancelled_count(self) -> int:
         return self._count("CANCELLED")
+
+    def dtmf_sent_count(self) -> int:
+        """DTMF entries sent so far (one per configured entry per answered call)."""
+        return self._count("DTMF_SENT")
 
     def ended_count(self) -> int:
         """Answered calls that have ended (either side's BYE)."""

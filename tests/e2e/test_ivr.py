@@ -3,6 +3,7 @@ messages, transfers and the post-call survey (issue: IVR)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +127,8 @@ async def test_survey_score_lands_on_the_record_and_low_scores_are_flagged(
     row = await eventually(lambda: (r := call_row(engine, caller)) and r["survey_score"] and r)
     assert (row["survey_score"], row["survey_scale"], row["dissatisfied"]) == (2, 5, True)
     assert (row["agent"], row["hangup_side"]) == ("1001", "agent")
+    # A dissatisfied rating opens a review of the call for the team lead, due within 2 hours.
+    (review,) = [r for r in engine.cli("reviews", "list") if r["call_id"] == row["call_id"]]
+    assert (review["agent"], review["reason"], review["overdue"]) == ("1001", "dissatisfied", False)
+    due = datetime.fromisoformat(review["due_at"]) - datetime.fromisoformat(review["created_at"])
+    assert abs(due.total_seconds() - 7200) < 5
