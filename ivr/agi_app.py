@@ -58,6 +58,10 @@ def make_ivr_handler(get_config: Callable[[], Config], clock: Clock, submit: Sub
                 )
             )
         if isinstance(step, Enqueue):
+            recording = config.queue(step.queue).recording
+            if recording.announce_prompt and recording.policy != "never":
+                # Told before the wait, so it never talks over the agent's greeting.
+                await call.play((recording.announce_prompt,))
             await session.set_variable("ACD_CALL_ID", request.uniqueid)
             await session.set_variable("ACD_PRIORITY", str(step.priority))
             await session.set_variable("ACD_ENTERED", f"{clock.now():.3f}")

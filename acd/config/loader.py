@@ -105,6 +105,9 @@ def _cross_check(config: Config) -> Iterable[tuple[Loc, str]]:
                     yield (*loc, "also_skills", skill), f"unknown skill {skill!r}"
             if step.overflow is not None:
                 yield from _need_queue(config, (*loc, "overflow"), step.overflow)
+        announce = queue.recording.announce_prompt
+        if announce is not None and announce not in config.prompts:
+            yield ("queues", index, "recording", "announce_prompt"), f"unknown prompt {announce!r}"
         for field_name in ("on_timeout", "on_full", "on_empty"):
             exit_to = getattr(queue, field_name)
             if exit_to is None:

@@ -135,7 +135,7 @@ class RecordingPolicy(Strict):
 
     policy: Literal["always", "never", "percent"] = "always"
     percent: float = Field(default=100.0, ge=0, le=100)
-    # Told to the caller as the agent answers, before the recording starts.
+    # Told to the caller as they join the queue, before the wait and the recording.
     announce_prompt: Name | None = None
 
 

@@ -76,6 +76,7 @@ def e2e_config(base: Path) -> dict[str, Any]:
         "silence_goodbye": "再见",
         "after_hours": "下班了",
         "leave_message": "请留言",
+        "recorded": "录音",
     }.items():
         data["prompts"][name]["zh"] = text
     return data

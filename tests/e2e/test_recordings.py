@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from acd import lab
-from tests.e2e.conftest import EngineProcess, eventually
+from acd.config import load_config
+from acd.prompts import sound_name
+from tests.e2e.conftest import AsteriskLog, EngineProcess, eventually
 from tests.e2e.sipp_harness import SippAgent, place_call
 from tests.e2e.test_first_call import password, record_of
 
@@ -45,6 +47,7 @@ async def test_a_call_leaves_a_recording_as_long_as_the_talk(
     engine: EngineProcess, secrets: dict[str, Any]
 ) -> None:
     caller = "13800138401"
+    log = AsteriskLog()
     async with SippAgent(
         "1001", password(secrets, "1001"), answer_delay_ms=500, talk_ms=4000, audio=True
     ):
@@ -52,6 +55,9 @@ async def test_a_call_leaves_a_recording_as_long_as_the_talk(
         call = await place_call("100", caller, dtmf="1", max_ms=30000)
         assert call.ended_by == "remote", call.run.describe()
     row = await eventually(lambda: record_of(engine, caller))
+    # The caller was told the call is recorded as they joined the queue.
+    notice = sound_name(load_config(engine.conf), "recorded", "zh")
+    assert f"Playing '{notice}" in log.new()
     (recording,) = await eventually(lambda: recordings_of(engine, "1001"))
     assert recording["call_id"] == row["call_id"]
     assert recording["status"] == "ok"
