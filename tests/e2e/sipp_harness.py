@@ -732,41 +732,53 @@ _CALLER_SSRC = 0x5A6E7A02
 def _caller_media(
     workdir: Path, dtmf: str | None, pre_dtmf_ms: int, gap_ms: int
 ) -> tuple[Path, int, Path, int, int]:
-    """Build the pcaps for ``place_call(audio=True)``, in ``workdir``.
+    """The pcaps for ``place_call(audio=True)``: see :func:`_media_pcaps`.
 
-    Same technique as :class:`SippAgent` (Asterisk drops RTP whose sequence
-    number goes back, also across an SSRC change): ``timeline.pcap`` = PCMA
-    every 30 ms from the ACK on plus the ``dtmf`` digits at ``pre_dtmf_ms``
-    (+ i * gap_ms), the audio paused from 30 ms before the first digit to
-    200 ms after the last packet; ``ring.pcap`` = the audio after that, 256
-    packets whose sequence numbers step by 256 so that each replay (every
-    7.68 s) continues the sequence. The audio is g711a.pcap's speech (its
-    leading 0.6 s of silence left out), looped. One SSRC, one UDP port pair,
-    RTP timestamps = 8 * ms since the ACK.
-
-    Returns (media_pcap, media_at_ms, ring_pcap, ring_at_ms, ring_ms);
-    media_at_ms is -1 (and media_pcap a spare stock pcap) when the timeline
-    is empty (no digits, audio from the ACK on in the ring pcap).
+    Returns (media_pcap, media_at_ms, ring_pcap, ring_at_ms, ring_ms).
     """
-    ag = SippAgent
-    if gap_ms < ag._DTMF_EVENT_MS + 20:
-        raise SippError(f"dtmf_gap_ms must be >= {ag._DTMF_EVENT_MS + 20} with audio")
+    if gap_ms < SippAgent._DTMF_EVENT_MS + 20:
+        raise SippError(f"dtmf_gap_ms must be >= {SippAgent._DTMF_EVENT_MS + 20} with audio")
     if dtmf and any(d not in _DTMF_EVENTS for d in dtmf):
         raise SippError(f"bad DTMF string {dtmf!r}")
-    header, audio = _read_pcap(PCAP_DIR / "g711a.pcap")
+    entries = [(pre_dtmf_ms, dtmf)] if dtmf and pre_dtmf_ms >= 0 else []
+    media, media_at, ring, ring_at, ring_ms = _media_pcaps(
+        workdir, entries, gap_ms, True, _CALLER_SSRC
+    )
+    return Path(media), media_at, Path(ring), ring_at, ring_ms
+
+
+def _media_pcaps(
+    workdir: Path, entries: list[tuple[int, str]], gap_ms: int, audio: bool, ssrc: int
+) -> tuple[str, int, str, int, int]:
+    """Build a phone's media pcaps in ``workdir``; shared by callers and agents.
+
+    Asterisk drops RTP whose sequence number goes back (also across an SSRC
+    change), so a call's packets must only go forward. ``timeline.pcap``:
+    each entry's digits at ``at_ms`` (+ i * gap_ms) and, with ``audio``,
+    PCMA every 30 ms from the ACK on, paused from 30 ms before an entry to
+    200 ms after its last packet; played once at its first packet's time.
+    ``ring.pcap`` (``audio``): the audio after that, 256 packets whose
+    sequence numbers step by 256 so each replay (every 7.68 s) continues the
+    sequence. The audio is g711a.pcap's speech (its leading 0.6 s of digital
+    silence left out: looped, it gave up to 1.2 s of silence in a row). One
+    SSRC, one UDP port pair, RTP timestamps = 8 * ms since the ACK.
+
+    Returns (media_pcap, media_at_ms, ring_pcap, ring_at_ms, ring_ms); an
+    unused pcap is a spare stock one and its time -1.
+    """
+    ag = SippAgent
+    header, stock = _read_pcap(PCAP_DIR / "g711a.pcap")
     _, event = _read_pcap(dtmf_pcap_for("1"))
-    template = audio[0][1]
-    pcma = [ag._rtp_of(f) for _, f in audio]
-    # drop g711a.pcap's 0.6 s of digital silence (A-law +-8) before the
-    # speech: looped, it would give up to 1.2 s of silence in a row
+    template = stock[0][1]
+    pcma = [ag._rtp_of(f) for _, f in stock]
     pcma = pcma[next(i for i, p in enumerate(pcma) if set(p[12:]) - {0x55, 0xD5}) :]
     ptime = ag._PTIME_MS
     # (ms since the ACK, same sequence number as the previous packet?, RTP)
     timeline: list[tuple[float, bool, bytearray]] = []
-    pause = (0, 0)
-    if dtmf and pre_dtmf_ms >= 0:
-        for i, digit in enumerate(dtmf):
-            start = pre_dtmf_ms + i * gap_ms
+    pauses: list[tuple[int, int]] = []
+    for at, digits in entries:
+        for i, digit in enumerate(digits):
+            start = at + i * gap_ms
             prev_seq = None
             for t, frame in event:  # marker on the first packet, as in the template
                 rtp = bytearray(ag._rtp_of(frame))
@@ -776,13 +788,13 @@ def _caller_media(
                 # the end packet's repeats keep its sequence number
                 timeline.append((start + (t - event[0][0]) * 1000, seq == prev_seq, rtp))
                 prev_seq = seq
-        last = pre_dtmf_ms + (len(dtmf) - 1) * gap_ms + ag._DTMF_EVENT_MS
-        pause = (pre_dtmf_ms - ptime, last + ag._AUDIO_RESUME_MS)
-    ring_at = pause[1]
+        last = at + (len(digits) - 1) * gap_ms + ag._DTMF_EVENT_MS
+        pauses.append((at - ptime, last + ag._AUDIO_RESUME_MS))
+    ring_at = max((end for _, end in pauses), default=0)
     n, talkspurt = 0, False
-    while n * ptime < ring_at:
+    while audio and n * ptime < ring_at:
         t = n * ptime
-        paused = pause[0] <= t < pause[1]
+        paused = any(lo <= t < hi for lo, hi in pauses)
         if not paused:
             rtp = bytearray(pcma[n % len(pcma)])
             rtp[1] = (rtp[1] & 0x7F) | (0 if talkspurt else 0x80)
@@ -795,23 +807,26 @@ def _caller_media(
     for t, repeat, rtp in timeline:
         seq += 0 if repeat else 1
         struct.pack_into("!H", rtp, 2, seq & 0xFFFF)
-        struct.pack_into("!I", rtp, 8, _CALLER_SSRC)
+        struct.pack_into("!I", rtp, 8, ssrc)
         records.append(ag._pcap_record((t - timeline[0][0]) / 1000, template, bytes(rtp)))
-    media_pcap, media_at = dtmf_pcap_for("1"), -1  # a -key pcap must exist even when unused
+    spare = str(dtmf_pcap_for("1"))  # a -key pcap must exist even when unused
+    media_pcap, media_at = spare, -1
     if records:
-        media_pcap, media_at = workdir / "timeline.pcap", round(timeline[0][0])
-        media_pcap.write_bytes(header + b"".join(records))
-    step = 65536 // ag._RING_PACKETS
-    records = []
-    for i in range(ag._RING_PACKETS):
-        rtp = bytearray(pcma[(n + i) % len(pcma)])
-        rtp[1] = (rtp[1] & 0x7F) | (0x80 if i == 0 else 0)
-        ts = (ring_at + i * ptime) * 8
-        struct.pack_into("!HII", rtp, 2, (seq + 1 + i * step) & 0xFFFF, ts, _CALLER_SSRC)
-        records.append(ag._pcap_record(i * ptime / 1000, template, bytes(rtp)))
-    ring_pcap = workdir / "ring.pcap"
-    ring_pcap.write_bytes(header + b"".join(records))
-    return media_pcap, media_at, ring_pcap, ring_at, ag._RING_PACKETS * ptime
+        media_pcap, media_at = str(workdir / "timeline.pcap"), round(timeline[0][0])
+        Path(media_pcap).write_bytes(header + b"".join(records))
+    ring_pcap, ring_ms = spare, ag._RING_PACKETS * ptime
+    if audio:
+        step = 65536 // ag._RING_PACKETS
+        records = []
+        for i in range(ag._RING_PACKETS):
+            rtp = bytearray(pcma[(n + i) % len(pcma)])
+            rtp[1] = (rtp[1] & 0x7F) | (0x80 if i == 0 else 0)
+            ts = (ring_at + i * ptime) * 8
+            struct.pack_into("!HII", rtp, 2, (seq + 1 + i * step) & 0xFFFF, ts, ssrc)
+            records.append(ag._pcap_record(i * ptime / 1000, template, bytes(rtp)))
+        ring_pcap = str(workdir / "ring.pcap")
+        Path(ring_pcap).write_bytes(header + b"".join(records))
+    return media_pcap, media_at, ring_pcap, ring_at, ring_ms
 
 
 def _cleanup(wd: Path, ok: bool) -> None:
@@ -1133,74 +1148,10 @@ class SippAgent:
         return struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame
 
     def _media_args(self, workdir: Path) -> list[str]:
-        """Build this agent's media pcaps; the -key/-set arguments for them.
-
-        Timeline (``dtmf`` given): each entry's digits at ``at_ms`` (+ i *
-        dtmf_gap_ms) and, with ``audio``, PCMA every 30 ms from the ACK on,
-        paused from 30 ms before an entry to 200 ms after its last packet;
-        played at its first packet's time. Ring (``audio``): PCMA from the
-        end of the timeline (or the ACK) on, replayed every 7.68 s. One SSRC,
-        RTP timestamps = 8 * ms since the ACK.
-        """
-        header, audio = _read_pcap(PCAP_DIR / "g711a.pcap")
-        _, event = _read_pcap(dtmf_pcap_for("1"))
-        template = audio[0][1]
-        pcma = [self._rtp_of(f) for _, f in audio]
-        ptime = self._PTIME_MS
-        # (ms since the ACK, same sequence number as the previous packet?,
-        # RTP packet with its marker bit and timestamp set)
-        timeline: list[tuple[float, bool, bytearray]] = []
-        pauses: list[tuple[int, int]] = []
-        for at, digits in self.dtmf:
-            for i, digit in enumerate(digits):
-                start = at + i * self.dtmf_gap_ms
-                prev_seq = None
-                for t, frame in event:  # marker on the first packet, as in the template
-                    rtp = bytearray(self._rtp_of(frame))
-                    seq = struct.unpack_from("!H", rtp, 2)[0]
-                    rtp[12] = _DTMF_EVENTS[digit]
-                    struct.pack_into("!I", rtp, 4, start * 8)
-                    # the end packet's repeats keep its sequence number
-                    timeline.append((start + (t - event[0][0]) * 1000, seq == prev_seq, rtp))
-                    prev_seq = seq
-            pauses.append((at - ptime, at + self._dtmf_len_ms(digits) + self._AUDIO_RESUME_MS))
-        ring_at = max((end for _, end in pauses), default=0)
-        n, talkspurt = 0, False
-        while self.audio and n * ptime < ring_at:
-            t = n * ptime
-            paused = any(lo <= t < hi for lo, hi in pauses)
-            if not paused:
-                rtp = bytearray(pcma[n % len(pcma)])
-                rtp[1] = (rtp[1] & 0x7F) | (0 if talkspurt else 0x80)
-                struct.pack_into("!I", rtp, 4, t * 8)
-                timeline.append((t, False, rtp))
-            talkspurt = not paused
-            n += 1
-        timeline.sort(key=lambda p: p[0])  # stable: an event's packets keep their order
-        seq = 999
-        records = []
-        for t, repeat, rtp in timeline:
-            seq += 0 if repeat else 1
-            struct.pack_into("!H", rtp, 2, seq & 0xFFFF)
-            struct.pack_into("!I", rtp, 8, self._SSRC)
-            records.append(self._pcap_record((t - timeline[0][0]) / 1000, template, bytes(rtp)))
-        spare = str(dtmf_pcap_for("1"))  # a -key pcap must exist even when unused
-        media_pcap, media_at = spare, -1
-        if records:
-            media_pcap, media_at = str(workdir / "timeline.pcap"), round(timeline[0][0])
-            Path(media_pcap).write_bytes(header + b"".join(records))
-        ring_pcap, ring_ms = spare, self._RING_PACKETS * ptime
-        if self.audio:
-            step = 65536 // self._RING_PACKETS
-            records = []
-            for i in range(self._RING_PACKETS):
-                rtp = bytearray(pcma[(n + i) % len(pcma)])
-                rtp[1] = (rtp[1] & 0x7F) | (0x80 if i == 0 else 0)
-                ts = (ring_at + i * ptime) * 8
-                struct.pack_into("!HII", rtp, 2, (seq + 1 + i * step) & 0xFFFF, ts, self._SSRC)
-                records.append(self._pcap_record(i * ptime / 1000, template, bytes(rtp)))
-            ring_pcap = str(workdir / "ring.pcap")
-            Path(ring_pcap).write_bytes(header + b"".join(records))
+        """Build this agent's media pcaps (:func:`_media_pcaps`); their -key/-set arguments."""
+        media_pcap, media_at, ring_pcap, ring_at, ring_ms = _media_pcaps(
+            workdir, list(self.dtmf), self.dtmf_gap_ms, self.audio, self._SSRC
+        )
         slots = [at for at, _ in self.dtmf] + [-1, -1]
         return [
             *("-key", "media_pt", "8" if self.audio else "0"),
