@@ -14,6 +14,7 @@ import math
 import os
 import signal
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -46,6 +47,11 @@ from ivr.agi_app import make_ivr_handler, make_survey_handler
 from recordings.live import LiveRecording, Recorder
 
 log = logging.getLogger("acd.engine")
+
+#: Sees every event the core handled, the decisions it answered with and the time it used.
+#: Observers (queue_log, MQTT, metrics, the web pages) must be quick and must not raise;
+#: one that raises is logged and the others still run.
+Observer = Callable[[ev.Event, list[Decision], float], None]
 
 # OriginateResponse Reason codes (Asterisk's AST_CONTROL_* values) to why the offer failed.
 # PJSIPShowEndpoints spells device states for people; the core uses Asterisk's state names.
@@ -131,6 +137,7 @@ class Engine:
         self.queue_of: dict[str, str] = {}  # live call -> the queue Asterisk's channel names
         self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.observers: list[Observer] = []
 
     # -- lifecycle ----------------------------------------------------------------------
     async def run(self) -> None:
@@ -186,8 +193,9 @@ class Engine:
             except TimeoutError:
                 item = ev.Tick()
             event = item.event if isinstance(item, Command) else item
+            now = self.clock.now()
             try:
-                decisions = self.core.handle(event, self.clock.now())
+                decisions = self.core.handle(event, now)
             except (IllegalTransition, UnknownAgent) as exc:
                 if isinstance(item, Command):
                     item.done.set_exception(exc)
@@ -203,6 +211,14 @@ class Engine:
                 item.done.set_result(None)
             for decision in decisions:
                 self._execute(decision)
+            self._notify(event, decisions, now)
+
+    def _notify(self, event: ev.Event, decisions: list[Decision], now: float) -> None:
+        for observer in self.observers:
+            try:
+                observer(event, decisions, now)
+            except Exception:
+                log.exception("observer %r failed on %s", observer, type(event).__name__)
 
     async def command(self, event: ev.Event) -> str | None:
         """Run an agent command through the consumer; None, or why it was refused."""
