@@ -169,6 +169,44 @@ class RecordingMade:
     pauses: tuple[tuple[float, float], ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class RuleChanged:
+    """A queue-depth rule fired or cleared (the seeds' peak plan), with what it saw.
+
+    `scope` is a queue name or "*" for the whole centre; `metrics` are the values that made
+    it change, by metric name; `actions` are the rule's actions ("suspend-callbacks", ...),
+    applied on "fired" and undone on "cleared".
+    """
+
+    rule: str
+    state: str  # "fired" or "cleared"
+    scope: str
+    metrics: tuple[tuple[str, float], ...]
+    actions: tuple[str, ...]
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAttempt:
+    """One dial of a callback: the agent reserved for it, the number dialled and the outcome.
+
+    `callback_id` is the `callbacks` row for scheduled callbacks (after hours, revisit) and
+    None for a caller who chose to be called back from the queue (virtual hold), whose
+    `call_id` is the original call. `outcome`: "answered", "no-answer", "busy", "failed",
+    "agent-no-answer".
+    """
+
+    callback_id: int | None
+    call_id: str
+    number: str
+    queue: str
+    kind: str  # "virtual-hold", "callback", "after-hours", "revisit"
+    agent: str
+    attempt: int
+    outcome: str
+    at: float
+
+
 Record = (
     CallRecord
     | AgentStateChanged
@@ -177,4 +215,6 @@ Record = (
     | CallbackRequested
     | MessageLeft
     | RecordingMade
+    | RuleChanged
+    | CallbackAttempt
 )

@@ -458,7 +458,7 @@ class RecordWriter:
                 callbacks.append(_callback_row(item, now))
             elif isinstance(item, MessageLeft):
                 messages.append(_message_row(item))
-            else:
+            elif isinstance(item, RecordingMade):
                 recordings.append(_recording_row(item))
         async with engine.begin() as conn:
             if reviews:
