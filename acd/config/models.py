@@ -40,6 +40,10 @@ class Centre(Strict):
         "3": "training",
         "4": "meeting",
     }
+    # Pause reasons that are breaks: refused while a rule suspends breaks (the seeds: "8
+    # callers waiting, sustained for 30 minutes -> ... suspend agents' breaks"), and agents
+    # on one are asked back. Training and meetings are not breaks.
+    break_reasons: list[str] = ["break", "lunch"]
 
 
 class AmiSettings(Strict):
@@ -56,12 +60,75 @@ class AgiSettings(Strict):
     port: int = Field(default=4573, ge=1, le=65535)
 
 
+class HttpSettings(Strict):
+    """The wallboard, supervisor console and agent page (acd/web)."""
+
+    enabled: bool = True
+    # Loopback unless configured: these pages pause agents and listen in on calls. Put a
+    # TLS reverse proxy in front (and set secure_cookies) before opening them to a network.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    # A login lasts this long, then the user signs in again (a shift plus a margin).
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 7)
+    # Send the session cookie over HTTPS only: on when a TLS proxy serves the pages.
+    secure_cookies: bool = False
+
+
+class MqttSettings(Strict):
+    """The MQTT broker the engine publishes its events to (wallboards, agent desktops).
+
+    See docs/events.md for the topics. The password never sits in YAML: it comes from the
+    environment variable `password_env` or from `password_file` (owner-only).
+    """
+
+    # Loopback unless configured; mqtts:// for TLS (port 8883 unless given).
+    url: str = "mqtt://127.0.0.1:1883"
+    username: str | None = None
+    password_env: str = "ACD_MQTT_PASSWORD"
+    password_file: str | None = None
+    # TLS: the CA that signed the broker's certificate (else the system's), and a client
+    # certificate with its key for brokers that require one.
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    # Every topic starts with it: "acd/calls/...". Several centres can share a broker.
+    topic_prefix: str = Field(default="acd", pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+    # None: a random id per connection, so two engines never kick each other off the broker.
+    client_id: str | None = None
+    # Messages held while the broker is away; past this the oldest are dropped (and counted):
+    # the engine never waits for the broker.
+    queue_size: int = Field(default=10000, ge=1)
+    # A publish not acknowledged by then counts as a lost connection (and is sent again).
+    publish_timeout: float = Field(default=5.0, gt=0)
+    # The screen pop waits this long for the caller's history; then it goes without it.
+    screen_pop_timeout: float = Field(default=0.5, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _mqtt_url(cls, value: str) -> str:
+        if not re.match(r"^mqtts?://(\[[0-9A-Fa-f:.]+\]|[^/@:\[\]]+)(:\d{1,5})?/?$", value):
+            raise ValueError(
+                "must be mqtt://HOST[:PORT] or mqtts://HOST[:PORT], without credentials "
+                "(the password comes from password_env or password_file)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _cert_with_key(self) -> MqttSettings:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together")
+        return self
+
+
 class EngineSettings(Strict):
     state_dir: str = ".lab"
     # None: SQLite in the state dir, the embedded default.
     database_url: str | None = None
     ami: AmiSettings = AmiSettings()
     agi: AgiSettings = AgiSettings()
+    http: HttpSettings = HttpSettings()
+    # None: no events are published (metrics are always kept).
+    mqtt: MqttSettings | None = None
 
 
 class AsteriskSettings(Strict):
@@ -92,6 +159,8 @@ class SipSettings(Strict):
     agents_behind_nat: bool = False
     # Where partners' numbers are dialled for IVR transfers (host:port of a SIP trunk).
     partners_trunk: str = "127.0.0.1:5099"
+    # Where customers' numbers are dialled for callbacks (host:port of the outbound trunk).
+    outbound_trunk: str = "127.0.0.1:5098"
 
 
 class ExpansionStep(Strict):
@@ -146,6 +215,10 @@ class QueueConfig(Strict):
     skills: dict[str, SkillLevel] = Field(min_length=1)
     # The seeds: answer within 3 rings (about 5 s a ring here).
     ring_timeout: float = Field(default=15.0, gt=0, le=300)
+    # Service level threshold for `acd report`: a call answered within this many seconds of
+    # reaching the queue counts as "in service level". The seeds: "Answer within **3 rings**"
+    # (about 5 s a ring here, as for ring_timeout).
+    service_level_seconds: float = Field(default=15.0, gt=0, le=3600)
     wrapup_seconds: float = Field(default=10.0, ge=0, le=3600)
     # After a no-answer the agent is paused so the next caller does not ring an empty desk.
     pause_on_no_answer: bool = True
@@ -166,6 +239,9 @@ class QueueConfig(Strict):
     announce_every_seconds: float = Field(default=60.0, ge=0)
     # Handle-time estimate before the queue has history of its own (seconds).
     initial_handle_seconds: float = Field(default=180.0, gt=0)
+    # Virtual hold: a waiting caller may press `callbacks.key` to be called back instead of
+    # waiting, keeping their place in line.
+    virtual_hold: bool = False
     recording: RecordingPolicy = RecordingPolicy()
 
 
@@ -318,6 +394,103 @@ class PromptText(Strict):
     en: str | None = None
 
 
+class CallbackSettings(Strict):
+    """The callback dialer: virtual-hold callers and scheduled callbacks (after hours,
+    revisits). The agent is rung first and the customer dialled with the agent on the line."""
+
+    # The key a waiting caller presses to be called back (queues with virtual_hold).
+    key: Annotated[str, Field(pattern=r"^[0-9*#]$")] = "1"
+    # Dials of one callback before it is given up, and the gap between two.
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    retry_gap_seconds: float = Field(default=1800.0, gt=0)
+    # How long the customer's phone rings on a callback.
+    ring_seconds: float = Field(default=30.0, gt=0, le=300)
+    # How often due scheduled callbacks are looked up in the records.
+    poll_seconds: float = Field(default=30.0, gt=0)
+    # Agents on scheduled callbacks at once, whatever the rules say (None: no fixed cap; the
+    # seeds' "at most 2 agents on callbacks" in peaks is a rule, see rules.yaml).
+    max_agents: int | None = Field(default=None, ge=0)
+
+
+RuleMetric = Literal[
+    "waiting", "longest_wait", "ready_agents", "service_level", "answered", "abandoned"
+]
+# Metrics counted over a sliding window of recent calls (`window_seconds`).
+WINDOWED_METRICS = frozenset({"service_level", "answered", "abandoned"})
+RuleOp = Literal[">=", ">", "<=", "<", "==", "!="]
+RuleScope = Annotated[str, Field(pattern=r"^(\*|[a-z][a-z0-9_-]{0,39})$")]
+
+
+class RuleCondition(Strict):
+    """One comparison of a queue metric, e.g. `{metric: waiting, op: ">=", value: 8}`.
+
+    `waiting` counts callers not yet answered; `longest_wait` is the seconds the oldest of them
+    has waited; `ready_agents` agents free to take a call; `service_level` the share (0-1) of
+    calls in the last `window_seconds` answered within the queue's `service_level_seconds`
+    (callers who gave up sooner than that are not counted); `answered` / `abandoned` count
+    calls in that window. A value that is not known (no calls in the window) never holds.
+    """
+
+    metric: RuleMetric
+    op: RuleOp
+    value: float
+    window_seconds: float = Field(default=1800.0, gt=0, le=86400)
+
+    @model_validator(mode="after")
+    def _window_only_where_counted(self) -> RuleCondition:
+        if "window_seconds" in self.model_fields_set and self.metric not in WINDOWED_METRICS:
+            raise ValueError(f"window_seconds applies to {sorted(WINDOWED_METRICS)} only")
+        if self.metric == "service_level" and not 0 <= self.value <= 1:
+            raise ValueError("service_level is a share from 0 to 1 (0.8 for 80%)")
+        return self
+
+
+RuleActionKind = Literal[
+    "suspend-callbacks", "suspend-breaks", "call-in-supervisors", "cap-callback-agents", "alert"
+]
+
+
+class RuleAction(Strict):
+    """What a fired rule makes the centre do, undone when it clears.
+
+    Actions apply to the whole centre whatever the rule's scope: the scope is what a rule
+    watches. `cap-callback-agents` needs `value` (the most agents on callbacks at once; with
+    several such rules active the lowest cap wins); `alert` needs `message`.
+    """
+
+    kind: RuleActionKind
+    value: int | None = Field(default=None, ge=0)
+    message: str | None = None
+
+    @model_validator(mode="after")
+    def _arguments(self) -> RuleAction:
+        if (self.kind == "cap-callback-agents") != (self.value is not None):
+            raise ValueError("value goes with cap-callback-agents, and only with it")
+        if (self.kind == "alert") != (self.message is not None):
+            raise ValueError("message goes with alert, and only with it")
+        return self
+
+
+class RuleConfig(Strict):
+    """A queue-depth rule (the seeds' peak plan): fires once every `when` condition has held
+    without a break for `sustained_seconds`, clears once `clear_when` (default: `when` no
+    longer holding) has held for `clear_sustained_seconds`. A rule never clears while its
+    `when` still holds, so overlapping conditions cannot make it flap.
+
+    `scope` is a queue name, or "*" for the whole centre (callers waiting in every queue).
+    Durations are in seconds (1800 is 30 minutes).
+    """
+
+    name: Name
+    description: str = ""
+    scope: RuleScope = "*"
+    when: list[RuleCondition] = Field(min_length=1)
+    sustained_seconds: float = Field(default=0.0, ge=0)
+    clear_when: list[RuleCondition] | None = Field(default=None, min_length=1)
+    clear_sustained_seconds: float = Field(default=0.0, ge=0)
+    actions: list[RuleAction] = Field(min_length=1)
+
+
 class Config(Strict):
     centre: Centre = Centre()
     engine: EngineSettings = EngineSettings()
@@ -328,6 +501,9 @@ class Config(Strict):
     agents: list[AgentConfig] = []
     hotlines: list[HotlineConfig] = Field(min_length=1)
     prompts: dict[Name, PromptText] = {}
+    callbacks: CallbackSettings = CallbackSettings()
+    # Queue-depth rules (dialplans/rules.yaml): the seeds' peak plan.
+    rules: list[RuleConfig] = []
 
     def queue(self, name: str) -> QueueConfig:
         for queue in self.queues:

@@ -34,15 +34,25 @@ from acd.core import events as ev
 from acd.core.decisions import (
     AgentStateChanged,
     Announce,
+    CallbackAttempt,
+    CallbackReleased,
+    CallbackRequested,
     CallRecord,
     CancelOffer,
     Decision,
     ExitQueue,
     Offer,
 )
-from acd.core.entities import BUSY, UNREACHABLE, Agent, Call, CallStatus, QueueState
+from acd.core.entities import (
+    BUSY,
+    UNREACHABLE,
+    Agent,
+    Call,
+    CallStatus,
+    QueueState,
+)
 from acd.core.estimate import HandleTime, expected_wait
-from acd.core.index import WaitingLine
+from acd.core.index import Ordered, WaitingLine
 from acd.core.routing import QueueKey
 from acd.core.views import snapshot
 from agents.state import AgentState, IllegalTransition, Trigger, next_state
@@ -69,6 +79,15 @@ class Core:
         self._dirty_agents: dict[str, None] = {}
         self._dirty_calls: dict[str, None] = {}
         self._stale = True
+        # Scheduled callbacks fed by the dialer and not dialled yet, oldest request first;
+        # they are dialled only when an agent is free with no caller waiting for it.
+        self._pending_callbacks: Ordered[tuple[float, int, str]] = Ordered()
+        self._callback_ids: dict[int, str] = {}  # callback row -> its call while in the core
+        self._on_callbacks: set[str] = set()  # scheduled callbacks ringing an agent or dialled
+        # What the queue-depth rules in force ask for (see `_apply_rules`).
+        self.callbacks_suspended = False
+        self.breaks_suspended = False
+        self.rule_callback_cap: int | None = None
         self.reconfigure(config)
 
     def reconfigure(self, config: Config) -> None:
@@ -118,23 +137,42 @@ class Core:
                 self._transition(self._agent(event.agent), Trigger.READY, now, out)
             case ev.AgentPause():
                 agent = self._agent(event.agent)
+                if self.breaks_suspended and event.reason in self.config.centre.break_reasons:
+                    raise Refused(
+                        f"agent {agent.number}: breaks are suspended while the queue is at "
+                        "its peak; please stay ready"
+                    )
                 self._transition(agent, Trigger.PAUSE, now, out, reason=event.reason)
             case ev.TakeCalls():
                 agent = self._agent(event.agent)
                 agent.takes_calls = event.enabled
                 self._refresh(agent, now, out)
+            case ev.KeepCallback():
+                self._keep_callback(event.call_id, now, out)
+            case ev.CallbackDue():
+                self._callback_due(event, now, out)
+            case ev.CallbackAnswered():
+                self._callback_answered(event.call_id, now, out)
+            case ev.CallbackFailed():
+                self._callback_failed(event.call_id, event.outcome, now, out)
             case ev.DeviceState():
                 if event.agent in self.agents:
                     agent = self.agents[event.agent]
                     agent.device = event.state
                     self._refresh(agent, now, out)
             case ev.Resync():
-                for call_id in [c for c in self.calls if c not in event.live_calls]:
+                gone = [
+                    call_id
+                    for call_id, call in self.calls.items()
+                    if call_id not in event.live_calls and not call.callback
+                ]
+                for call_id in gone:
                     self._caller_hung_up(call_id, now, out, side="system")
             case ev.Tick():
                 pass
         self._fire_timers(now, out)
         self._dispatch(now, out)
+        self._dispatch_callbacks(now, out)
         return out
 
     def next_deadline(self) -> float | None:
@@ -183,13 +221,17 @@ class Core:
         it has reached; index it at its tier and set the timer for its next step."""
         if call.status is not CallStatus.WAITING:
             return  # ringing: settled when the offer is (see `_offer_failed`)
+        if call.scheduled:
+            return  # not in the line: see `_dispatch_callbacks`
         state = self.queues[call.record.queue]
         queue = state.config
         call.check_token += 1
         entered = call.record.entered_at
+        # A caller waiting to be called back is not on the line: max wait cannot apply.
+        max_wait = None if call.callback else queue.max_wait_seconds
         # Deadlines are compared as `entered + seconds <= now`, the same sum the timer was
         # set with, so a timer that fires always finds its step due.
-        if queue.max_wait_seconds is not None and entered + queue.max_wait_seconds <= now:
+        if max_wait is not None and entered + max_wait <= now:
             self._leave(call, "timeout", queue.on_timeout, now, out)
             return
         steps = state.plan.steps
@@ -208,8 +250,8 @@ class Core:
         deadlines = []
         if call.stage < len(steps):
             deadlines.append(entered + steps[call.stage].after_seconds)
-        if queue.max_wait_seconds is not None:
-            deadlines.append(entered + queue.max_wait_seconds)
+        if max_wait is not None:
+            deadlines.append(entered + max_wait)
         if deadlines:
             self._push_timer(min(deadlines), "check", call.record.call_id, call.check_token)
 
@@ -236,7 +278,7 @@ class Core:
             self._move(call, rule.queue, now, out)
             return
         self._unindex_call(call)
-        self.calls.pop(call.record.call_id, None)
+        self._forget(call.record.call_id)
         prompt = rule.goodbye_prompt if rule is not None else None
         out.append(ExitQueue(call.record.call_id, call.channel, reason, prompt))
         out.append(replace(call.record, ended_at=now, disposition=reason, hangup_side="system"))
@@ -244,7 +286,9 @@ class Core:
     def _empty_queue(self, state: QueueState, now: float, out: list[Decision]) -> None:
         """leave_when_empty: the queue's last agent logged out; its waiting callers go."""
         for _key, call_id in list(state.line.entries):
-            self._leave(self.calls[call_id], "empty", state.config.on_empty, now, out)
+            call = self.calls[call_id]
+            if not call.callback:  # a promised callback is kept for when staff return
+                self._leave(call, "empty", state.config.on_empty, now, out)
 
     def _index_call(self, call: Call) -> None:
         state = self.queues[call.record.queue]
@@ -261,9 +305,10 @@ class Core:
         call.indexed = False
 
     def _caller_hung_up(self, call_id: str, now: float, out: list[Decision], side: str) -> None:
-        call = self.calls.pop(call_id, None)
-        if call is None:
-            return
+        call = self.calls.get(call_id)
+        if call is None or (call.callback and call.status is CallStatus.WAITING):
+            return  # a virtual-hold caller hangs up to be called back: the place is kept
+        self._forget(call_id)
         if call.status is CallStatus.WAITING:
             self._unindex_call(call)
             out.append(
@@ -296,9 +341,14 @@ class Core:
                 agent.call_id = None
                 self._transition(agent, Trigger.CANCEL, now, out)
             return
-        call.status = CallStatus.TALKING
-        call.record = replace(call.record, answered_at=now, disposition="answered")
         agent.calls_taken += 1
+        if call.callback:
+            # The agent is on the line; now the customer's phone rings (`CallbackAnswered`).
+            call.status = CallStatus.DIALING
+            call.record = replace(call.record, disposition="dialing")
+        else:
+            call.status = CallStatus.TALKING
+            call.record = replace(call.record, answered_at=now, disposition="answered")
         self._transition(agent, Trigger.ANSWER, now, out)
         out.append(call.record)
 
@@ -325,7 +375,10 @@ class Core:
             call.record = replace(call.record, agent=None, disposition="waiting")
             out.append(call.record)
             state = self.queues[call.record.queue]
-            if state.config.leave_when_empty and state.capable == 0:
+            if call.scheduled:
+                self._on_callbacks.discard(call_id)
+                self._pending_callbacks.add((call.key.entered_at, call.key.seq, call_id))
+            elif state.config.leave_when_empty and state.capable == 0 and not call.callback:
                 self._leave(call, "empty", state.config.on_empty, now, out)
             else:
                 self._catch_up(call, now, out)
@@ -339,8 +392,11 @@ class Core:
             # Hung up before answering (rejected): treated as a failed offer.
             self._offer_failed(event.call_id, agent.number, "rejected", now, out)
             return
+        if call is not None and call.status is CallStatus.DIALING:
+            self._callback_failed(event.call_id, "agent-hung-up", now, out)
+            return
         if call is not None and call.status is CallStatus.TALKING:
-            self.calls.pop(event.call_id)
+            self._forget(event.call_id)
             out.append(replace(call.record, ended_at=now, hangup_side="agent"))
         self._end_talk(agent, call, now, out)
 
@@ -504,6 +560,8 @@ class Core:
         )
 
     def _announce(self, call: Call, now: float, out: list[Decision]) -> None:
+        if call.callback:
+            return  # nobody on hold to tell
         state = self.queues[call.record.queue]
         if call.status is CallStatus.WAITING:
             position = state.line.position(call.key, call.record.call_id)
@@ -594,9 +652,159 @@ class Core:
                 endpoint=agent.number,
                 ring_timeout=queue.ring_timeout,
                 queue=queue.name,
+                callback_number=call.number if call.callback else None,
+                kind=call.kind,
             )
         )
         out.append(call.record)
+
+    # -- callbacks ----------------------------------------------------------------------
+    def _forget(self, call_id: str) -> None:
+        """The call is over for the core: drop it and every callback bookkeeping entry."""
+        call = self.calls.pop(call_id, None)
+        self._on_callbacks.discard(call_id)
+        if call is not None and call.callback_id is not None:
+            self._callback_ids.pop(call.callback_id, None)
+            self._pending_callbacks.discard((call.key.entered_at, call.key.seq, call_id))
+
+    def _keep_callback(self, call_id: str, now: float, out: list[Decision]) -> None:
+        """Virtual hold: the caller hangs up and keeps their place; when their turn comes an
+        agent is rung first and the caller dialled with the agent on the line."""
+        call = self.calls.get(call_id)
+        if call is None or call.status is not CallStatus.WAITING or call.callback:
+            raise Refused(f"call {call_id} is not waiting in a queue")
+        queue = self.queues[call.record.queue].config
+        if not queue.virtual_hold:
+            raise Refused(f"queue {queue.name} does not offer callbacks")
+        if self.callbacks_suspended:
+            raise Refused("callbacks are suspended while the queue is at its peak")
+        if not call.record.caller.strip("+").isdigit():
+            raise Refused("the caller's number is unknown: nothing to call back")
+        call.kind = "virtual-hold"
+        call.number = call.record.caller
+        call.channel = ""
+        call.announce_token += 1  # no more announcements: nobody is on hold
+        call.record = replace(call.record, kind="virtual-hold")
+        out.append(call.record)
+        out.append(
+            CallbackRequested(
+                call_id=call_id,
+                caller=call.record.caller,
+                hotline=call.record.hotline,
+                queue=queue.name,
+                kind="virtual-hold",
+                requested_at=now,
+                due_at=now,
+                status="queued",
+            )
+        )
+        self._catch_up(call, now, out)  # no max wait from now on
+
+    def _callback_due(self, event: ev.CallbackDue, now: float, out: list[Decision]) -> None:
+        if event.callback_id in self._callback_ids:
+            return  # already here (the dialer polls again before it is dialled)
+        if event.queue not in self.queues:
+            out.append(CallbackReleased(event.callback_id, f"unknown queue {event.queue}"))
+            return
+        call_id = f"cb{event.callback_id}-{event.attempt + 1}"
+        record = CallRecord(
+            call_id=call_id,
+            caller=event.number,
+            hotline=event.hotline,
+            queue=event.queue,
+            entered_at=now,
+            kind=event.kind,
+        )
+        key = QueueKey(0, event.requested_at, next(self._seq))
+        call = Call(
+            record,
+            "",
+            key,
+            visited=[event.queue],
+            kind=event.kind,
+            number=event.number,
+            callback_id=event.callback_id,
+            attempt=event.attempt,
+            not_after=event.not_after,
+        )
+        self.calls[call_id] = call
+        self._callback_ids[event.callback_id] = call_id
+        self._pending_callbacks.add((key.entered_at, key.seq, call_id))
+
+    def callback_cap(self) -> int | None:
+        """Agents allowed on scheduled callbacks at once: the config's and the rules' cap."""
+        caps = [
+            cap
+            for cap in (self.config.callbacks.max_agents, self.rule_callback_cap)
+            if cap is not None
+        ]
+        return min(caps) if caps else None
+
+    def _dispatch_callbacks(self, now: float, out: list[Decision]) -> None:
+        """Scheduled callbacks, oldest request first, to agents free after `_dispatch`: an
+        agent still available now has no caller waiting that it could take."""
+        if not self._pending_callbacks or self.callbacks_suspended:
+            return
+        cap = self.callback_cap()
+        for entry in list(self._pending_callbacks):
+            if cap is not None and len(self._on_callbacks) >= cap:
+                return
+            call = self.calls[entry[2]]
+            if call.not_after is not None and now >= call.not_after:
+                self._forget(entry[2])
+                if call.callback_id is not None:
+                    out.append(CallbackReleased(call.callback_id, "business hours ended"))
+                continue
+            chosen = self._best_agent(call)
+            if chosen is None:
+                continue
+            self._pending_callbacks.discard(entry)
+            self._on_callbacks.add(entry[2])
+            self._offer(call, self.agents[chosen], now, out)
+
+    def _callback_answered(self, call_id: str, now: float, out: list[Decision]) -> None:
+        call = self.calls.get(call_id)
+        if call is None or call.status is not CallStatus.DIALING or call.agent is None:
+            return
+        call.status = CallStatus.TALKING
+        call.record = replace(call.record, answered_at=now, disposition="answered")
+        out.append(call.record)
+        out.append(self._attempt(call, call.agent, "answered", None, now))
+
+    def _callback_failed(self, call_id: str, outcome: str, now: float, out: list[Decision]) -> None:
+        """The customer did not answer (or the agent gave up): record the attempt and say
+        when to dial again; the records (not the core) keep the callback until then."""
+        call = self.calls.get(call_id)
+        if call is None or call.status is not CallStatus.DIALING or call.agent is None:
+            return
+        settings = self.config.callbacks
+        last = call.attempt + 1 >= settings.max_attempts
+        retry_at = None if last else now + settings.retry_gap_seconds
+        out.append(self._attempt(call, call.agent, outcome, retry_at, now))
+        self._forget(call_id)
+        out.append(
+            replace(call.record, ended_at=now, disposition="callback-failed", hangup_side="system")
+        )
+        agent = self.agents[call.agent]
+        if agent.call_id == call_id:
+            self._end_talk(agent, call, now, out)
+
+    @staticmethod
+    def _attempt(
+        call: Call, agent: str, outcome: str, retry_at: float | None, now: float
+    ) -> CallbackAttempt:
+        return CallbackAttempt(
+            callback_id=call.callback_id,
+            call_id=call.record.call_id,
+            number=call.number,
+            queue=call.record.queue,
+            kind=call.kind,
+            agent=agent,
+            attempt=call.attempt + 1,
+            outcome=outcome,
+            at=now,
+            retry_at=retry_at,
+        )
 
     # -- (re)building the indexes -------------------------------------------------------
     def _rebuild(self, now: float, out: list[Decision]) -> None:
@@ -642,6 +850,11 @@ class Core:
         return snapshot(self.queues, self.calls, self.agents, now)
 
 
+class Refused(Exception):
+    """A request the rules in force do not allow (a break at peak time, a callback while
+    callbacks are suspended); the message is for the person who asked."""
+
+
 class UnknownAgent(Exception):
     def __init__(self, number: str) -> None:
         super().__init__(f"unknown agent {number}")
@@ -655,5 +868,6 @@ __all__ = [
     "CallStatus",
     "Core",
     "IllegalTransition",
+    "Refused",
     "UnknownAgent",
 ]

@@ -16,6 +16,10 @@ class Offer:
     endpoint: str  # PJSIP endpoint name of the agent's softphone
     ring_timeout: float
     queue: str
+    # A callback: the agent is rung first, then this number is dialled with the agent on the
+    # line; `kind` says which ("virtual-hold", "after-hours", "callback", "revisit").
+    callback_number: str | None = None
+    kind: str = "inbound"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,9 @@ class CallRecord:
     disposition: str = "waiting"  # waiting, ringing, answered, abandoned, timeout
     hangup_side: str | None = None  # caller, agent, system
     offers: int = 0
+    # "inbound", or the callback kind for calls the dialer placed ("virtual-hold" keeps the
+    # caller's original call; "after-hours", "callback", "revisit" are new outbound calls).
+    kind: str = "inbound"
 
     @property
     def wait_seconds(self) -> float | None:
@@ -93,7 +100,25 @@ class AgentStateChanged:
     at: float
 
 
-Decision = Offer | CancelOffer | CallRecord | AgentStateChanged | Announce | ExitQueue
+@dataclass(frozen=True, slots=True)
+class AgentRecalled:
+    """An agent on a break is asked back: a rule suspended breaks (the seeds' peak plan)."""
+
+    agent: str
+    reason: str  # the break the agent is on
+    rule: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackReleased:
+    """A scheduled callback the core was given is handed back undialled (business hours
+    ended, the queue is gone): it stays pending in the records for a later poll."""
+
+    callback_id: int
+    reason: str
+
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +154,12 @@ class CallbackRequested:
     caller: str
     hotline: str
     queue: str
-    kind: str  # "callback", "after-hours", "revisit"
+    kind: str  # "callback", "after-hours", "revisit", "virtual-hold"
     requested_at: float
     due_at: float
+    # "pending" for the dialer's poll; a virtual-hold request is "queued": the caller waits
+    # in line (the core dials it), and becomes pending only if that dial fails.
+    status: str = "pending"
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +233,45 @@ class CallbackAttempt:
     attempt: int
     outcome: str
     at: float
+    # When to dial again; None: no more dials (answered, or the last attempt failed).
+    retry_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseNote:
+    """The ticket an agent keys in during a call (the seeds: need, address, contact - confirmed
+    before hanging up), or with `kind` "complaint" the text of a complaint against `agent`."""
+
+    call_id: str
+    agent: str
+    need: str | None
+    address: str | None
+    contact: str | None
+    text: str | None
+    at: float
+    kind: str = "note"  # "note" or "complaint"
+
+
+#: A timeline detail's value: what JSON can hold without nesting.
+EventValue = str | float | int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallEvent:
+    """One step of a call's timeline, for the `call_events` table.
+
+    `kind`: "ivr", "enter", "move" (overflow or a queue's exit rule), "offer",
+    "offer-failed" (with reason and ring seconds), "connect", "transfer", "exit" (timeout,
+    full, empty), "abandon", "hangup" (with side), "callback-attempt". `data` holds the
+    details as (name, value) pairs so the record stays hashable and immutable.
+    """
+
+    call_id: str
+    kind: str
+    at: float
+    queue: str | None = None
+    agent: str | None = None
+    data: tuple[tuple[str, EventValue], ...] = ()
 
 
 Record = (
@@ -217,4 +284,20 @@ Record = (
     | RecordingMade
     | RuleChanged
     | CallbackAttempt
+    | CaseNote
+    | CallEvent
+)
+
+Decision = (
+    Offer
+    | CancelOffer
+    | CallRecord
+    | AgentStateChanged
+    | Announce
+    | ExitQueue
+    | AgentRecalled
+    | CallbackReleased
+    | RuleChanged
+    | CallbackAttempt
+    | CallbackRequested
 )

@@ -26,6 +26,7 @@ BUSY = frozenset({"INUSE", "BUSY", "RINGING", "RINGINUSE", "ONHOLD"})
 class CallStatus(StrEnum):
     WAITING = "waiting"
     RINGING = "ringing"
+    DIALING = "dialing"  # a callback: the agent answered, the customer's phone rings
     TALKING = "talking"
 
 
@@ -46,6 +47,25 @@ class Call:
     # Tokens of the live timers; a timer carrying an older token is stale.
     check_token: int = 0
     announce_token: int = 0
+    # "inbound", "virtual-hold" (caller hung up to be called back, keeps its place), or a
+    # scheduled kind (SCHEDULED_KINDS) fed by the dialer; `number` is what a callback dials.
+    kind: str = "inbound"
+    number: str = ""
+    callback_id: int | None = None
+    attempt: int = 0  # dials made before this one
+    not_after: float | None = None  # business hours end: a scheduled callback is not dialled later
+
+    @property
+    def callback(self) -> bool:
+        """Reached by dialling out: no caller channel holds in Asterisk."""
+        return self.kind != "inbound"
+
+    @property
+    def scheduled(self) -> bool:
+        """Fed by the dialer from the records (after hours, revisit, a retry): dialled only
+        when an agent is free with nobody waiting, and counted against the callback cap. A
+        virtual-hold caller still in line is not: it keeps its own place."""
+        return self.callback_id is not None
 
 
 @dataclass(slots=True)
@@ -61,8 +81,10 @@ class Agent:
     call_id: str | None = None
     timer: int = 0  # token of the live timer; older timers are stale
     calls_taken: int = 0
-    # A supervisor put on the queues by `TakeCalls`.
+    # A supervisor put on the queues by hand (`TakeCalls`) or by a rule (call-in-supervisors);
+    # kept apart so a rule clearing does not undo what the team lead did.
     takes_calls: bool = False
+    called_in: bool = False
     # For least-occupied: time on-call and in wrap-up since the last login.
     login_at: float = 0.0
     busy_seconds: float = 0.0
@@ -79,7 +101,7 @@ class Agent:
     @property
     def on_queues(self) -> bool:
         """Role "agent", or a supervisor who was put on the queues."""
-        return self.role == "agent" or self.takes_calls
+        return self.role == "agent" or self.takes_calls or self.called_in
 
     def available(self) -> bool:
         return (

@@ -110,6 +110,49 @@ class Resync:
 
 
 @dataclass(frozen=True, slots=True)
+class KeepCallback:
+    """A waiting caller pressed the callback key: call me back, keeping my place (virtual
+    hold). Refused (`Refused`) while a rule suspends callbacks or the queue has no virtual
+    hold; accepted, the caller hangs up and the call waits in line without a channel."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackDue:
+    """A scheduled callback (after hours, revisit, a retry) is due and inside business hours.
+
+    Sent by the dialer's poll of the records; `not_after` is when business hours end, after
+    which the core no longer dials it (it stays pending in the records for the next day).
+    """
+
+    callback_id: int
+    number: str
+    hotline: str
+    queue: str
+    kind: str
+    requested_at: float
+    attempt: int  # dials already made
+    not_after: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackFailed:
+    """The customer's phone did not answer a callback dial (`outcome`: no-answer, busy,
+    failed, ...). A customer who answered and later hangs up is a `CallerHungUp`."""
+
+    call_id: str
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAnswered:
+    """The customer answered the callback: agent and customer are talking."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     """Time passed; the core fires whatever timers are due."""
 
@@ -125,6 +168,10 @@ Event = (
     | AgentReady
     | AgentPause
     | TakeCalls
+    | KeepCallback
+    | CallbackDue
+    | CallbackFailed
+    | CallbackAnswered
     | DeviceState
     | Resync
     | Tick
