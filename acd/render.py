@@ -92,6 +92,20 @@ def render_pjsip(config: Config, secrets: dict[str, object]) -> str:
         "type=aor",
         f"contact=sip:{sip.partners_trunk}",
         "",
+        "; Customers' numbers the callback dialer calls: PJSIP/<number>@acd-outbound.",
+        "[acd-outbound]",
+        "type=endpoint",
+        "context=acd-inbound",
+        "disallow=all",
+        f"allow={codecs}",
+        "dtmf_mode=rfc4733",
+        "direct_media=no",
+        "aors=acd-outbound",
+        "",
+        "[acd-outbound]",
+        "type=aor",
+        f"contact=sip:{sip.outbound_trunk}",
+        "",
     ]
     for agent in config.agents:
         display = (agent.name or agent.number).replace('"', "")
@@ -131,6 +145,7 @@ def render_extensions(config: Config) -> str:
     agi = config.engine.agi
     agi_url = f"agi://{agi.host}:{agi.port}"
     max_hold = config.asterisk.max_hold_seconds
+    key = config.callbacks.key
     ring_group = "&".join(f"PJSIP/{a.number}" for a in config.agents if a.role == "agent")
     out = [HEADER]
     out += ["[acd-inbound]"]
@@ -149,11 +164,23 @@ def render_extensions(config: Config) -> str:
         "",
         "; A waiting caller lives here, in Asterisk, not in an engine socket. The UserEvent",
         "; (with the ACD_* channel variables) tells the engine the caller is holding.",
+        "; Music while waiting for a key: queues with virtual hold (ACD_VHOLD) offer a",
+        "; callback on the callbacks key; any other key is ignored.",
         "[acd-hold]",
         "exten => s,1,UserEvent(AcdEnqueued)",
-        f" same => n(wait),MusicOnHold(default,{max_hold})",
-        " same => n,UserEvent(AcdHoldExpired)",
+        ' same => n,GotoIf($["${ACD_VHOLD}" = ""]?wait)',
+        *_per_hotline(config, None, "callback_offer"),
+        f" same => n(wait),WaitExten({max_hold},m(default))",
+        "exten => t,1,UserEvent(AcdHoldExpired)",
         " same => n,Goto(acd-fallback,${ACD_HOTLINE},1)",
+        "exten => i,1,Goto(acd-hold,s,wait)",
+        f"exten => {key},1,GotoIf($[\"${{ACD_VHOLD}}\" = \"\"]?acd-hold,s,wait)",
+        f" same => n,AGI({agi_url}/callback)",
+        ' same => n,GotoIf($["${ACD_CALLBACK_KEPT}" = "1"]?kept)',
+        *_per_hotline(config, None, "callback_unavailable"),
+        " same => n,Goto(acd-hold,s,wait)",
+        *_per_hotline(config, " same => n(kept),NoOp(place kept)", "callback_kept"),
+        " same => n,Hangup()",
         "",
         "; The engine redirects a waiting caller here to hear how many are ahead and the",
         "; expected wait (ACD_AHEAD, ACD_EWT_MIN), then back to the music.",
@@ -178,6 +205,23 @@ def render_extensions(config: Config) -> str:
         ' same => n,ExecIf($["${ACD_RECORD_FILE}" != ""]?MixMonitor(${ACD_RECORD_FILE},b))',
         " same => n,Bridge(${ACD_CALLER_CHAN},F(acd-after^s^1))",
         " same => n,Hangup()",
+        "",
+        "; A callback: the agent's leg, originated by the engine, lands here once the agent",
+        "; answers; then the customer is dialled. AcdCallbackAnswered when the customer",
+        "; answers, AcdCallbackResult when the dial ends (ANSWER: the customer hung up;",
+        "; g: go on after the customer's hang-up so that it is reported).",
+        "[acd-callback-connect]",
+        "exten => s,1,NoOp(ACD agent ${ACD_AGENT} calls back ${ACD_CALL_ID})",
+        ' same => n,ExecIf($["${ACD_RECORD_FILE}" != ""]?MixMonitor(${ACD_RECORD_FILE},b))',
+        " same => n,Dial(PJSIP/${ACD_CALLBACK_NUMBER}@acd-outbound,${ACD_CALLBACK_RING},"
+        "gU(acd-callback-answered^${ACD_CALL_ID}))",
+        " same => n,UserEvent(AcdCallbackResult,CallId: ${ACD_CALL_ID},Status: ${DIALSTATUS})",
+        " same => n,Hangup()",
+        "",
+        "; Runs on the customer's channel as it answers (Dial's U option).",
+        "[acd-callback-answered]",
+        "exten => s,1,UserEvent(AcdCallbackAnswered,CallId: ${ARG1})",
+        " same => n,Return()",
         "",
         "; A supervisor's leg, originated by the engine: listen (q), whisper (w) or barge (B)",
         "; on an agent's call; the supervisor's leg is recorded too.",

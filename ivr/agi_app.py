@@ -65,6 +65,8 @@ def make_ivr_handler(get_config: Callable[[], Config], clock: Clock, submit: Sub
             await session.set_variable("ACD_CALL_ID", request.uniqueid)
             await session.set_variable("ACD_PRIORITY", str(step.priority))
             await session.set_variable("ACD_ENTERED", f"{clock.now():.3f}")
+            if config.queue(step.queue).virtual_hold:
+                await session.set_variable("ACD_VHOLD", "1")  # the hold offers a callback
             # Last: the dialplan treats a set ACD_QUEUE as "go and hold".
             await session.set_variable("ACD_QUEUE", step.queue)
             log.info("IVR %s: %s -> queue %s", hotline, "/".join(flow.path), step.queue)

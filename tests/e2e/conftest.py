@@ -54,6 +54,14 @@ def e2e_config(base: Path) -> dict[str, Any]:
     jobs["announce_every_seconds"] = 6
     for agent in data["agents"]:
         agent["auto_login"] = agent["number"] in {"1001", "1002"}
+    # The dialer polls every second, retries after 3 s, and lets one agent do scheduled
+    # callbacks at a time (the seeds' cap is 2; 1 shows it holding with two agents free).
+    data["callbacks"] = {
+        "poll_seconds": 1,
+        "retry_gap_seconds": 3,
+        "max_agents": 1,
+        "ring_seconds": 4,
+    }
     home = data["hotlines"][0]
     home["menus"]["main"]["timeout_seconds"] = 3
     # Tests run at any hour: the home line is always open; line 101 is always closed.
@@ -77,6 +85,9 @@ def e2e_config(base: Path) -> dict[str, Any]:
         "after_hours": "下班了",
         "leave_message": "请留言",
         "recorded": "录音",
+        "callback_offer": "按1回拨",
+        "callback_kept": "已保留",
+        "callback_unavailable": "暂不可用",
     }.items():
         data["prompts"][name]["zh"] = text
     return data

@@ -1054,6 +1054,7 @@ class SippAgent:
         dtmf: Sequence[tuple[int, str]] = (),
         dtmf_gap_ms: int = 250,
         expires: int = 300,
+        register: bool = True,
         uas_port: int = 0,
         media_port: int = 0,
         host: str = DEFAULT_HOST,
@@ -1079,6 +1080,9 @@ class SippAgent:
             if i and at < self.dtmf[i - 1][0] + self._dtmf_len_ms(self.dtmf[i - 1][1]):
                 raise SippError(f"DTMF entries overlap: {self.dtmf!r}")
         self.expires = expires
+        # False: a phone on a trunk (the callback dialer's customers), reached at a fixed
+        # `uas_port` without registering.
+        self.register_contact = register
         self.uas_port = uas_port
         self.media_port = media_port
         self.host, self.port = host, port
@@ -1203,7 +1207,8 @@ class SippAgent:
                     f"{_read(self.workdir / 'stderr.txt')[-1000:]}"
                 )
             await asyncio.sleep(0.05)
-        await self.register()
+        if self.register_contact:
+            await self.register()
 
     async def register(self, expires: int | None = None) -> SippRun:
         """(Re-)REGISTER the UAS contact; raises SippError unless 200 OK."""
