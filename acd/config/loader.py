@@ -121,6 +121,16 @@ def _cross_check(config: Config) -> Iterable[tuple[Loc, str]]:
                     ("queues", index, field_name, "goodbye_prompt"),
                     f"unknown prompt {exit_to.goodbye_prompt!r}",
                 )
+    rule_names: dict[str, int] = {}
+    for index, rule in enumerate(config.rules):
+        if rule.name in rule_names:
+            yield (
+                ("rules", index, "name"),
+                f"duplicate rule {rule.name!r} (first is rules[{rule_names[rule.name]}])",
+            )
+        rule_names.setdefault(rule.name, index)
+        if rule.scope != "*" and rule.scope not in queue_names:
+            yield ("rules", index, "scope"), f'unknown queue {rule.scope!r} (or "*": the centre)'
     extensions: dict[str, str] = {}
     hotline_names: set[str] = set()
     for index, hotline in enumerate(config.hotlines):

@@ -117,6 +117,8 @@ class MqttSettings(Strict):
     def _cert_with_key(self) -> MqttSettings:
         if (self.cert_file is None) != (self.key_file is None):
             raise ValueError("cert_file and key_file go together")
+        if (self.ca_file or self.cert_file) and not self.url.startswith("mqtts://"):
+            raise ValueError("ca_file and cert_file are for TLS: use an mqtts:// url")
         return self
 
 
@@ -124,6 +126,9 @@ class EngineSettings(Strict):
     state_dir: str = ".lab"
     # None: SQLite in the state dir, the embedded default.
     database_url: str | None = None
+    # Asterisk-format queue_log (for existing queue reporting tools), relative to state_dir
+    # unless absolute; None writes none.
+    queue_log: str | None = "queue_log"
     ami: AmiSettings = AmiSettings()
     agi: AgiSettings = AgiSettings()
     http: HttpSettings = HttpSettings()
@@ -434,11 +439,16 @@ class RuleCondition(Strict):
     metric: RuleMetric
     op: RuleOp
     value: float
-    window_seconds: float = Field(default=1800.0, gt=0, le=86400)
+    # None: half an hour, for the metrics that have a window.
+    window_seconds: float | None = Field(default=None, gt=0, le=86400)
+
+    @property
+    def window(self) -> float:
+        return 1800.0 if self.window_seconds is None else self.window_seconds
 
     @model_validator(mode="after")
     def _window_only_where_counted(self) -> RuleCondition:
-        if "window_seconds" in self.model_fields_set and self.metric not in WINDOWED_METRICS:
+        if self.window_seconds is not None and self.metric not in WINDOWED_METRICS:
             raise ValueError(f"window_seconds applies to {sorted(WINDOWED_METRICS)} only")
         if self.metric == "service_level" and not 0 <= self.value <= 1:
             raise ValueError("service_level is a share from 0 to 1 (0.8 for 80%)")

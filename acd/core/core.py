@@ -32,6 +32,7 @@ from typing import Any
 from acd.config.models import Config, QueueExit
 from acd.core import events as ev
 from acd.core.decisions import (
+    AgentRecalled,
     AgentStateChanged,
     Announce,
     CallbackAttempt,
@@ -53,7 +54,9 @@ from acd.core.entities import (
 )
 from acd.core.estimate import HandleTime, expected_wait
 from acd.core.index import Ordered, WaitingLine
+from acd.core.metrics import DEFAULT_WINDOW_SECONDS, QueueMetrics, ServiceLevels, with_centre
 from acd.core.routing import QueueKey
+from acd.core.rules import Effects, RuleBook
 from acd.core.views import snapshot
 from agents.state import AgentState, IllegalTransition, Trigger, next_state
 
@@ -83,11 +86,19 @@ class Core:
         # they are dialled only when an agent is free with no caller waiting for it.
         self._pending_callbacks: Ordered[tuple[float, int, str]] = Ordered()
         self._callback_ids: dict[int, str] = {}  # callback row -> its call while in the core
+        # Dials made per callback row, so a poll that read the records before they caught up
+        # with a dial (same attempt count) cannot make the core dial the customer again.
+        self._dialled: dict[int, int] = {}
         self._on_callbacks: set[str] = set()  # scheduled callbacks ringing an agent or dialled
         # What the queue-depth rules in force ask for (see `_apply_rules`).
         self.callbacks_suspended = False
         self.breaks_suspended = False
         self.rule_callback_cap: int | None = None
+        self.rules = RuleBook(config.rules)
+        self.effects = Effects()
+        self._new_rules: list[Any] | None = None  # a reload's rules, adopted with the clock
+        self._service: dict[str, ServiceLevels] = {}
+        self._available = 0  # agents in the indexes: the centre's ready agents
         self.reconfigure(config)
 
     def reconfigure(self, config: Config) -> None:
@@ -104,6 +115,18 @@ class Core:
                 self._handle_times[queue.name] = handle_time
             self.queues[queue.name] = QueueState(queue, handle_time)
         self.lines = {name: state.line for name, state in self.queues.items()}
+        # Rules keep their clocks across a reload unless they changed (see RuleBook); adopted
+        # at the next event, which brings the time.
+        self._new_rules = list(config.rules)
+        windows = RuleBook(config.rules).service_windows() or (DEFAULT_WINDOW_SECONDS,)
+        for queue in config.queues:
+            kept = self._service.get(queue.name)
+            if (
+                kept is None
+                or kept.target_seconds != queue.service_level_seconds
+                or tuple(kept.window_seconds) != windows
+            ):
+                self._service[queue.name] = ServiceLevels(queue.service_level_seconds, windows)
         for spec in config.agents:
             agent = self.agents.get(spec.number)
             if agent is None:
@@ -118,6 +141,9 @@ class Core:
         out: list[Decision] = []
         if self._stale:
             self._rebuild(now, out)
+        if self._new_rules is not None:
+            out.extend(self.rules.reconfigure(self._new_rules, now))
+            self._new_rules = None
         match event:
             case ev.CallEntered():
                 self._call_entered(event, now, out)
@@ -173,12 +199,20 @@ class Core:
         self._fire_timers(now, out)
         self._dispatch(now, out)
         self._dispatch_callbacks(now, out)
+        if self._apply_rules(now, out):
+            # Supervisors called in, a cap lifted: pair what that freed up at once.
+            self._dispatch(now, out)
+            self._dispatch_callbacks(now, out)
         return out
 
     def next_deadline(self) -> float | None:
         while self._timers and not self._timer_live(self._timers[0]):
             heapq.heappop(self._timers)
-        return self._timers[0][0] if self._timers else None
+        soonest = self._timers[0][0] if self._timers else None
+        rules = self.rules.next_deadline()
+        if rules is not None and (soonest is None or rules < soonest):
+            soonest = rules
+        return soonest
 
     # -- calls --------------------------------------------------------------------------
     def _call_entered(self, event: ev.CallEntered, now: float, out: list[Decision]) -> None:
@@ -309,6 +343,8 @@ class Core:
         if call is None or (call.callback and call.status is CallStatus.WAITING):
             return  # a virtual-hold caller hangs up to be called back: the place is kept
         self._forget(call_id)
+        if call.status in (CallStatus.WAITING, CallStatus.RINGING) and not call.callback:
+            self._service[call.record.queue].abandoned(now - call.record.entered_at, now)
         if call.status is CallStatus.WAITING:
             self._unindex_call(call)
             out.append(
@@ -349,6 +385,7 @@ class Core:
         else:
             call.status = CallStatus.TALKING
             call.record = replace(call.record, answered_at=now, disposition="answered")
+            self._service[call.record.queue].answered(now - call.record.entered_at, now)
         self._transition(agent, Trigger.ANSWER, now, out)
         out.append(call.record)
 
@@ -468,6 +505,7 @@ class Core:
         available = agent.available()
         if available and not agent.in_index:
             agent.in_index = True
+            self._available += 1
             for queue, tier, score in agent.bands:
                 state = self.queues[queue]
                 key = (-score, self._strategy_key(state, agent, now), agent.number)
@@ -480,6 +518,7 @@ class Core:
                 band.members.discard(key)
             agent.indexed.clear()
             agent.in_index = False
+            self._available -= 1
         counted = agent.state is not AgentState.LOGGED_OUT and agent.on_queues
         if counted == agent.counted:
             return
@@ -658,6 +697,49 @@ class Core:
         )
         out.append(call.record)
 
+    # -- queue-depth rules ------------------------------------------------------------
+    def metrics(self, now: float) -> dict[str, QueueMetrics]:
+        """What the rules watch, per queue and for the centre ("*")."""
+        queues = {
+            name: QueueMetrics(
+                waiting=len(state.line),
+                oldest_entered_at=state.line.oldest_entered_at(),
+                ready_agents=sum(len(band) for band in state.bands),
+                windows=self._service[name].counts(now),
+            )
+            for name, state in self.queues.items()
+        }
+        return with_centre(queues, self._available)
+
+    def _apply_rules(self, now: float, out: list[Decision]) -> bool:
+        """Evaluate the rules on the state after this event and apply what changed; True
+        when that may let calls or callbacks be paired that could not be before."""
+        if not self.config.rules:
+            return False
+        changes = self.rules.evaluate(self.metrics(now), now)
+        if not changes:
+            return False
+        out.extend(changes)
+        old, new = self.effects, self.rules.effects()
+        self.effects = new
+        self.callbacks_suspended = new.callbacks_suspended
+        self.breaks_suspended = new.breaks_suspended
+        self.rule_callback_cap = new.callback_agent_cap
+        if new.breaks_suspended and not old.breaks_suspended:
+            rule = ",".join(new.caused_by("suspend-breaks"))
+            for agent in self.agents.values():
+                if (
+                    agent.state is AgentState.NOT_READY
+                    and agent.reason in self.config.centre.break_reasons
+                ):
+                    out.append(AgentRecalled(agent.number, agent.reason, rule, now))
+        if new.supervisors_called_in != old.supervisors_called_in:
+            for agent in self.agents.values():
+                if agent.role == "supervisor":
+                    agent.called_in = new.supervisors_called_in
+                    self._refresh(agent, now, out)
+        return True
+
     # -- callbacks ----------------------------------------------------------------------
     def _forget(self, call_id: str) -> None:
         """The call is over for the core: drop it and every callback bookkeeping entry."""
@@ -703,6 +785,8 @@ class Core:
     def _callback_due(self, event: ev.CallbackDue, now: float, out: list[Decision]) -> None:
         if event.callback_id in self._callback_ids:
             return  # already here (the dialer polls again before it is dialled)
+        if event.attempt < self._dialled.get(event.callback_id, 0):
+            return  # the records have not caught up with a dial the core made
         if event.queue not in self.queues:
             out.append(CallbackReleased(event.callback_id, f"unknown queue {event.queue}"))
             return
@@ -789,10 +873,11 @@ class Core:
         if agent.call_id == call_id:
             self._end_talk(agent, call, now, out)
 
-    @staticmethod
     def _attempt(
-        call: Call, agent: str, outcome: str, retry_at: float | None, now: float
+        self, call: Call, agent: str, outcome: str, retry_at: float | None, now: float
     ) -> CallbackAttempt:
+        if call.callback_id is not None:
+            self._dialled[call.callback_id] = call.attempt + 1
         return CallbackAttempt(
             callback_id=call.callback_id,
             call_id=call.record.call_id,
@@ -814,6 +899,7 @@ class Core:
         """
         self._stale = False
         first = self.config.queues[0].name
+        self._available = 0
         for agent in self.agents.values():
             agent.indexed.clear()
             agent.in_index = False
@@ -846,8 +932,23 @@ class Core:
 
     # -- views --------------------------------------------------------------------------
     def snapshot(self, now: float) -> dict[str, Any]:
-        """What `acd status` shows: queues with their waiting calls, agents with states."""
-        return snapshot(self.queues, self.calls, self.agents, now)
+        """What `acd status` shows: queues with their waiting calls, agents with states, and
+        the rules in force with what they changed."""
+        view = snapshot(self.queues, self.calls, self.agents, now)
+        effects = self.effects
+        view["rules"] = {
+            "active": self.rules.active(),
+            "pending": self.rules.pending(),
+            "effects": {
+                "callbacks_suspended": effects.callbacks_suspended,
+                "breaks_suspended": effects.breaks_suspended,
+                "supervisors_called_in": effects.supervisors_called_in,
+                "callback_agent_cap": self.callback_cap(),
+                "alerts": list(effects.alerts),
+                "causes": {kind: list(names) for kind, names in effects.causes},
+            },
+        }
+        return view
 
 
 class Refused(Exception):

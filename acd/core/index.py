@@ -87,18 +87,27 @@ class AgentBand:
 
 
 class WaitingLine:
-    """One queue's waiting calls (not those ringing) in offer order, for position and length."""
+    """One queue's waiting calls (not those ringing) in offer order, for position and length,
+    and by arrival, for the longest wait (a priority caller is offered first but may not be
+    the one who has waited longest)."""
 
-    __slots__ = ("entries",)
+    __slots__ = ("by_arrival", "entries")
 
     def __init__(self) -> None:
         self.entries: Ordered[CallEntry] = Ordered()
+        self.by_arrival: Ordered[tuple[float, int, str]] = Ordered()
 
     def add(self, key: QueueKey, call_id: str) -> None:
         self.entries.add((key, call_id))
+        self.by_arrival.add((key.entered_at, key.seq, call_id))
 
     def remove(self, key: QueueKey, call_id: str) -> None:
         self.entries.discard((key, call_id))
+        self.by_arrival.discard((key.entered_at, key.seq, call_id))
+
+    def oldest_entered_at(self) -> float | None:
+        first = self.by_arrival.first()
+        return None if first is None else first[0]
 
     def head(self) -> CallEntry | None:
         return self.entries.first()

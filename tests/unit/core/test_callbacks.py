@@ -213,3 +213,14 @@ def test_breaks_are_refused_while_suspended_but_training_is_not(driver: Driver) 
     driver.send(ev.AgentPause("1002", "training"))
     assert driver.core.agents["1001"].state.value == "ready"
     assert driver.core.agents["1002"].state.value == "not-ready"
+
+
+def test_a_poll_that_lags_behind_a_dial_does_not_dial_the_customer_again(driver: Driver) -> None:
+    driver.ready("1001")
+    driver.send(due(3))
+    driver.send(ev.OfferAnswered("cb3-1", "1001"))
+    driver.send(ev.CallbackAnswered("cb3-1"))
+    driver.send(ev.CallerHungUp("cb3-1"))
+    driver.wait(30)
+    driver.send(due(3))  # the records still said "pending, 0 attempts"
+    assert [o.call_id for o in offers(driver)] == ["cb3-1"]
