@@ -6,7 +6,7 @@ LAB_DIR="$PROJECT_DIR/.lab"
 LAB_ROOT="${ACD_LAB_ROOT:-$LAB_DIR/root}"
 VENV="$PROJECT_DIR/.venv"
 DEBIAN_MIRROR="${ACD_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-SYSTEM_PACKAGES=(debootstrap sip-tester baresip espeak-ng sox mosquitto python3-venv procps)
+SYSTEM_PACKAGES=(debootstrap sip-tester baresip espeak-ng sox mosquitto postgresql python3-venv procps chromium fonts-wqy-microhei)
 # Asterisk 22 is not in Debian 12; Debian unstable has it. A minbase root keeps it apart
 # from the host's packages and is reused on every later run.
 ROOT_PACKAGES=asterisk,asterisk-modules,asterisk-core-sounds-en-gsm,asterisk-moh-opsound-gsm
@@ -38,6 +38,25 @@ install_system_packages() {
   if command -v systemctl >/dev/null 2>&1; then
     systemctl disable --now mosquitto >/dev/null 2>&1 || true
   fi
+  if [[ " ${missing[*]} " == *" postgresql "* ]]; then
+    disable_system_postgresql
+  fi
+}
+
+# Debian's package creates a "main" cluster and starts it at boot. The tests start a throwaway
+# cluster of their own (tests/pg_server.py), so the system one is stopped and set to manual.
+disable_system_postgresql() {
+  if command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now postgresql >/dev/null 2>&1 || true
+  fi
+  local conf version cluster
+  for conf in /etc/postgresql/*/*/start.conf; do
+    [ -f "$conf" ] || continue
+    sed -i 's/^auto$/manual/' "$conf"
+    version=$(basename "$(dirname "$(dirname "$conf")")")
+    cluster=$(basename "$(dirname "$conf")")
+    pg_ctlcluster "$version" "$cluster" stop >/dev/null 2>&1 || true
+  done
 }
 
 ensure_venv() {

@@ -108,6 +108,8 @@ class CallRow(Base):
     disposition: Mapped[str] = mapped_column(String(16))
     hangup_side: Mapped[str | None] = mapped_column(String(16))
     offers: Mapped[int] = mapped_column(Integer, default=0)
+    # "inbound", or the callback kind of a call the dialer placed (see CallRecord.kind).
+    kind: Mapped[str] = mapped_column(String(16), default="inbound", server_default="inbound")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Set by `SurveyScore` and `IvrPath`, never by `CallRecord` (see ANNOTATION_COLUMNS).
     survey_score: Mapped[int | None] = mapped_column(Integer)
@@ -156,6 +158,9 @@ class CallbackRow(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # `due_at` is the promise (a deadline); this is the earliest the dialer may try again
+    # after an unanswered dial (NULL: as soon as the hotline is open).
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -224,6 +229,101 @@ class ReviewRow(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     note: Mapped[str | None] = mapped_column(Text)
     reviewer: Mapped[str | None] = mapped_column(String(64))
+
+
+def _history_id() -> Mapped[int]:
+    """An ever-growing history's key: BIGINT on PostgreSQL, INTEGER (to autoincrement) on
+    SQLite, as `agent_states` has it."""
+    return mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+
+
+class CallEventRow(Base):
+    """A call's timeline, one row a step (see `CallEvent`); `data` is a JSON object.
+
+    Read back in `at`, `id` order, the steps from "enter" to "connect" add up to the call's
+    wait and from "connect" to "hangup" to its talk time.
+    """
+
+    __tablename__ = "call_events"
+
+    id: Mapped[int] = _history_id()
+    call_id: Mapped[str] = mapped_column(String(128), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    queue: Mapped[str | None] = mapped_column(String(128))
+    agent: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+
+
+class RuleFiringRow(Base):
+    """A queue-depth rule fired or cleared (`RuleChanged`); `metrics` is a JSON object of what
+    it saw, `actions` a JSON list of what it did."""
+
+    __tablename__ = "rule_firings"
+
+    id: Mapped[int] = _history_id()
+    rule: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(String(128))
+    metrics: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    actions: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class CallbackAttemptRow(Base):
+    """One dial of a callback (`CallbackAttempt`); `callback_id` is NULL for virtual hold."""
+
+    __tablename__ = "callback_attempts"
+
+    id: Mapped[int] = _history_id()
+    callback_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    call_id: Mapped[str] = mapped_column(String(128), index=True)
+    number: Mapped[str] = mapped_column(String(64))
+    queue: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    agent: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CallNoteRow(Base):
+    """The ticket an agent keys in during a call (need, address, contact, free text), or the
+    text of a complaint against `agent` (`kind` "complaint")."""
+
+    __tablename__ = "call_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(128), index=True)
+    agent: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16), default="note", server_default="note")
+    need: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebUserRow(Base):
+    """A person who may sign in to the web pages (acd/web); created with `acd user add`.
+
+    `role` is "agent", "supervisor" or "admin"; `agent` is the work number whose phone and
+    state the user acts as (required for agents, needed by supervisors who listen in).
+    `password_hash` is an argon2id hash in PHC form; the password itself is never stored.
+    """
+
+    __tablename__ = "web_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    agent: Mapped[str | None] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 def ensure_sqlite_dir(url: str | URL) -> None:

@@ -11,13 +11,18 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select, true, update
+from sqlalchemy import Select, case, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
+from acd.clock import to_datetime
+from acd.core.decisions import CaseNote
 from acd.privacy import mask_number
 from acd.records.models import (
+    AgentStateRow,
     CallbackRow,
+    CallEventRow,
+    CallNoteRow,
     CallRow,
     MessageRow,
     RecordingRow,
@@ -33,7 +38,16 @@ QA_SCORE_MAX = 100
 _UNFLAGGED_STATUSES = ("ok", "purged")
 
 _TIMES = frozenset(
-    {"entered_at", "answered_at", "ended_at", "requested_at", "due_at", "updated_at", "created_at"}
+    {
+        "entered_at",
+        "answered_at",
+        "ended_at",
+        "requested_at",
+        "due_at",
+        "not_before",
+        "updated_at",
+        "created_at",
+    }
 )
 _SECONDS = frozenset({"wait_seconds", "talk_seconds", "seconds"})
 _FIELDS = (
@@ -50,6 +64,7 @@ _FIELDS = (
     "disposition",
     "hangup_side",
     "offers",
+    "kind",
     "survey_score",
     "survey_scale",
     "dissatisfied",
@@ -64,6 +79,7 @@ _CALLBACK_FIELDS = (
     "kind",
     "requested_at",
     "due_at",
+    "not_before",
     "status",
     "attempts",
     "updated_at",
@@ -422,3 +438,363 @@ async def set_recording_status(url: str, recording_id: int, status: str) -> bool
     """Record what a later check of the file found (e.g. "missing" after it was deleted)."""
     statement = update(RecordingRow).where(RecordingRow.id == recording_id).values(status=status)
     return await _update_one(url, statement)
+
+
+# Caller history, call timelines, agent sessions, case notes and complaints.
+
+#: A complaint's call back is due by the close of this many working days (the seeds: "team
+#: lead calls back within 1 working day").
+COMPLAINT_WORKING_DAYS = 1
+
+
+def _mappings(result: Any) -> list[Mapping[str, Any]]:
+    """A result's rows as mappings by column name."""
+    return list(result.mappings())
+
+
+def _note_dict(row: Mapping[str, Any]) -> dict[str, object]:
+    return {
+        "agent": row["agent"],
+        "need": row["need"],
+        "address": row["address"],
+        "contact": row["contact"],
+        "text": row["text"],
+        "at": _iso(row["at"]),
+    }
+
+
+async def caller_history(url: str, number: str, limit: int = 50) -> dict[str, object]:
+    """Everything the records know about a caller's number, JSON-ready: for the screen pop of
+    a repeat caller (the seeds: show their earlier records, how often and when they called and
+    which agents took the calls) and `acd caller`.
+
+    `calls`, `first_call`, `last_call` and `summary` cover every call from the number;
+    `history` lists the latest `limit` of them, newest first, each with its case notes and
+    complaints. The number is matched exactly, as the caller ID arrived.
+    """
+    _check_limit(limit)
+    answered = func.sum(case((CallRow.disposition == "answered", 1), else_=0))
+    abandoned = func.sum(case((CallRow.disposition == "abandoned", 1), else_=0))
+    unhappy = func.sum(case((CallRow.dissatisfied == true(), 1), else_=0))
+    totals_query = select(
+        func.count(),
+        func.min(CallRow.entered_at),
+        func.max(CallRow.entered_at),
+        answered,
+        abandoned,
+        func.avg(CallRow.survey_score),
+        func.count(CallRow.survey_score),
+        unhappy,
+    ).where(CallRow.caller == number)
+    complaints_query = (
+        select(func.count(ReviewRow.id))
+        .select_from(
+            ReviewRow.__table__.join(CallRow.__table__, CallRow.call_id == ReviewRow.call_id)
+        )
+        .where(CallRow.caller == number, ReviewRow.reason == "complaint")
+    )
+    calls_query = (
+        select(CallRow.__table__)
+        .where(CallRow.caller == number)
+        .order_by(CallRow.entered_at.desc(), CallRow.call_id.desc())
+        .limit(limit)
+    )
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            totals = (await conn.execute(totals_query)).one()
+            complaint_count = (await conn.execute(complaints_query)).scalar_one()
+            calls = _mappings(await conn.execute(calls_query))
+            ids = [row["call_id"] for row in calls]
+            notes: list[Mapping[str, Any]] = []
+            reviews_of: list[Mapping[str, Any]] = []
+            if ids:  # at most `limit` ids; callers keep that far below any bind limit
+                notes = _mappings(
+                    await conn.execute(
+                        select(CallNoteRow.__table__)
+                        .where(CallNoteRow.call_id.in_(ids))
+                        .order_by(CallNoteRow.at, CallNoteRow.id)
+                    )
+                )
+                reviews_of = _mappings(
+                    await conn.execute(
+                        select(ReviewRow.__table__)
+                        .where(ReviewRow.call_id.in_(ids), ReviewRow.reason == "complaint")
+                        .order_by(ReviewRow.created_at, ReviewRow.id)
+                    )
+                )
+    finally:
+        await engine.dispose()
+    count, first, last, n_answered, n_abandoned, average, rated, n_unhappy = totals
+    complaint_texts = {
+        (row["call_id"], row["agent"], row["at"]): row["text"]
+        for row in notes
+        if row["kind"] == "complaint"
+    }
+    history = []
+    for row in calls:
+        call = call_to_dict(row)
+        call_id = row["call_id"]
+        history.append(
+            {
+                "call_id": call_id,
+                "when": call["entered_at"],
+                "queue": row["queue"] or None,
+                "agent": row["agent"],
+                "disposition": row["disposition"],
+                "hangup_side": row["hangup_side"],
+                "wait_seconds": call["wait_seconds"],
+                "talk_seconds": call["talk_seconds"],
+                "survey_score": row["survey_score"],
+                "survey_scale": row["survey_scale"],
+                "dissatisfied": bool(row["dissatisfied"]),
+                "ivr_path": row["ivr_path"],
+                "notes": [
+                    _note_dict(n) for n in notes if n["call_id"] == call_id and n["kind"] == "note"
+                ],
+                "complaints": [
+                    {
+                        "review_id": r["id"],
+                        "agent": r["agent"],
+                        "text": complaint_texts.get((call_id, r["agent"], r["created_at"])),
+                        "at": _iso(r["created_at"]),
+                        "due_at": _iso(r["due_at"]),
+                        "done_at": _iso(r["done_at"]),
+                    }
+                    for r in reviews_of
+                    if r["call_id"] == call_id
+                ],
+            }
+        )
+    return {
+        "number": number,
+        "calls": int(count),
+        "first_call": _iso(first),
+        "last_call": _iso(last),
+        "summary": {
+            "answered": int(n_answered or 0),
+            "abandoned": int(n_abandoned or 0),
+            "rated": int(rated or 0),
+            "average_score": None if average is None else round(float(average), 2),
+            "dissatisfied": int(n_unhappy or 0),
+            "complaints": int(complaint_count or 0),
+        },
+        "history": history,
+    }
+
+
+async def call_timeline(url: str, call_id: str) -> list[dict[str, object]]:
+    """A call's timeline (`call_events`), in the order it happened."""
+    query = (
+        select(CallEventRow.__table__)
+        .where(CallEventRow.call_id == call_id)
+        .order_by(CallEventRow.at, CallEventRow.id)
+    )
+
+    def convert(row: Mapping[str, Any]) -> dict[str, object]:
+        try:
+            data = json.loads(row["data"] or "{}")
+        except ValueError:
+            data = {}
+        return {
+            "at": _iso(row["at"]),
+            "kind": row["kind"],
+            "queue": row["queue"],
+            "agent": row["agent"],
+            "data": data if isinstance(data, dict) else {},
+        }
+
+    return await _fetch(url, query, convert)
+
+
+async def agent_sessions(
+    url: str,
+    agent: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, object]]:
+    """Agents' sessions from login to logout, built from the `agent_states` history: each
+    with its state intervals and their reasons, and seconds per state. Oldest first.
+
+    A session is kept if it overlaps [`since`, `until`) (aware datetimes). One still open has
+    `logout_at` None and ends at the last change seen; one cut short by a login without a
+    logout (the engine restarted) has `ended_by` "restart".
+    """
+    _check_aware("since", since)
+    _check_aware("until", until)
+    table = AgentStateRow.__table__
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            start = since
+            if since is not None:
+                # Sessions that began before `since` still count: read from their login.
+                earliest = (await conn.execute(_earliest_logins(since, agent))).scalar_one()
+                start = min(earliest, since) if earliest is not None else since
+            query = select(table).order_by(AgentStateRow.agent, AgentStateRow.at, AgentStateRow.id)
+            if agent is not None:
+                query = query.where(AgentStateRow.agent == agent)
+            if start is not None:
+                query = query.where(AgentStateRow.at >= start)
+            if until is not None:
+                query = query.where(AgentStateRow.at < until)
+            rows = _mappings(await conn.execute(query))
+    finally:
+        await engine.dispose()
+    sessions = _sessions(rows)
+    kept = []
+    for session in sessions:
+        begin, end = session.pop("_begin"), session.pop("_end")
+        assert isinstance(begin, datetime) and isinstance(end, datetime)
+        if since is not None and end < since and session["logout_at"] is not None:
+            continue
+        if until is not None and begin >= until:
+            continue
+        kept.append(session)
+    kept.sort(key=lambda s: (str(s["login_at"]), str(s["agent"])))
+    return kept
+
+
+def _earliest_logins(since: datetime, agent: str | None) -> Select[Any]:
+    """The earliest of each agent's last login at or before `since`."""
+    last = select(AgentStateRow.agent.label("agent"), func.max(AgentStateRow.at).label("at")).where(
+        AgentStateRow.old_state == "logged-out", AgentStateRow.at <= since
+    )
+    if agent is not None:
+        last = last.where(AgentStateRow.agent == agent)
+    sub = last.group_by(AgentStateRow.agent).subquery()
+    return select(func.min(sub.c.at))
+
+
+def _sessions(rows: list[Mapping[str, Any]]) -> list[dict[str, object]]:
+    sessions: list[dict[str, object]] = []
+    current: dict[str, object] | None = None
+    intervals: list[dict[str, object]] = []
+
+    def close(end: datetime, logout_at: datetime | None, ended_by: str | None) -> None:
+        nonlocal current, intervals
+        if current is None:
+            return
+        if intervals:
+            last = intervals[-1]
+            last["end"] = _iso(end)
+            started = datetime.fromisoformat(str(last["start"]))
+            last["seconds"] = round((end - started).total_seconds(), 3)
+        totals: dict[str, float] = {}
+        for interval in intervals:
+            seconds = interval["seconds"]
+            if isinstance(seconds, float):
+                totals[str(interval["state"])] = round(
+                    totals.get(str(interval["state"]), 0.0) + seconds, 3
+                )
+        begin = current["_begin"]
+        assert isinstance(begin, datetime)
+        current.update(
+            logout_at=_iso(logout_at),
+            ended_by=ended_by,
+            seconds=round((end - begin).total_seconds(), 3),
+            states=intervals,
+            seconds_by_state=totals,
+            _end=end,
+        )
+        sessions.append(current)
+        current, intervals = None, []
+
+    for row in rows:
+        at: datetime = row["at"]
+        if current is not None and row["agent"] != current["agent"]:
+            previous = intervals[-1]["start"] if intervals else current["login_at"]
+            close(datetime.fromisoformat(str(previous)), None, None)
+        if row["old_state"] == "logged-out" and current is not None:
+            close(at, None, "restart")
+        if current is None:
+            current = {
+                "agent": row["agent"],
+                "login_at": _iso(at),
+                "partial": row["old_state"] != "logged-out",
+                "_begin": at,
+            }
+        if intervals:
+            last = intervals[-1]
+            last["end"] = _iso(at)
+            last["seconds"] = round(
+                (at - datetime.fromisoformat(str(last["start"]))).total_seconds(), 3
+            )
+        if row["new_state"] == "logged-out":
+            close(at, at, "logout")
+            continue
+        intervals.append(
+            {
+                "state": row["new_state"],
+                "reason": row["reason"],
+                "start": _iso(at),
+                "end": None,
+                "seconds": None,
+            }
+        )
+    if current is not None:
+        last_start = intervals[-1]["start"] if intervals else current["login_at"]
+        close(datetime.fromisoformat(str(last_start)), None, None)
+    return sessions
+
+
+async def add_case_note(url: str, note: CaseNote) -> bool:
+    """Store a case note for a recorded call; False (nothing stored) if the call is unknown."""
+    engine: AsyncEngine = make_engine(url, immediate_writes=True, poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            if not await _call_exists(conn, note.call_id):
+                return False
+            await conn.execute(insert(CallNoteRow).values(_case_note_values(note)))
+            return True
+    finally:
+        await engine.dispose()
+
+
+async def open_complaint(
+    url: str, call_id: str, agent: str, text: str, now: datetime, due_at: datetime
+) -> int | None:
+    """A complaint against `agent` on a recorded call: its text as a note and a review with
+    reason "complaint" due at `due_at`, in one transaction. The review's id, or None if the
+    call is unknown."""
+    _check_aware("now", now)
+    _check_aware("due_at", due_at)
+    note = CaseNote(call_id, agent, None, None, None, text, now.timestamp(), kind="complaint")
+    engine: AsyncEngine = make_engine(url, immediate_writes=True, poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            if not await _call_exists(conn, call_id):
+                return None
+            await conn.execute(insert(CallNoteRow).values(_case_note_values(note)))
+            result = await conn.execute(
+                insert(ReviewRow)
+                .values(
+                    call_id=call_id,
+                    agent=agent,
+                    reason="complaint",
+                    created_at=now,
+                    due_at=due_at,
+                )
+                .returning(ReviewRow.id)
+            )
+            return int(result.scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def _call_exists(conn: Any, call_id: str) -> bool:
+    found = await conn.execute(select(CallRow.call_id).where(CallRow.call_id == call_id))
+    return found.first() is not None
+
+
+def _case_note_values(note: CaseNote) -> dict[str, Any]:
+    return {
+        "call_id": note.call_id,
+        "agent": note.agent,
+        "kind": note.kind,
+        "need": note.need,
+        "address": note.address,
+        "contact": note.contact,
+        "text": note.text,
+        "at": to_datetime(note.at),
+    }

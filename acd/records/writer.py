@@ -13,7 +13,9 @@ the annotations.
 
 A "dissatisfied" `SurveyScore` with a `review_due_at` also opens a row in `reviews`, in the same
 transaction, for the agent the call's row holds at that point of the submission order.
-`RecordingMade` appends a row to `recordings`.
+`RecordingMade` appends a row to `recordings`; `CallEvent`, `RuleChanged`, `CallbackAttempt`
+and `CaseNote` append to `call_events`, `rule_firings`, `callback_attempts` and `call_notes`. An
+`IvrPath` also appends the "ivr" step of the call's timeline.
 """
 
 from __future__ import annotations
@@ -34,22 +36,30 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from acd.clock import to_datetime
 from acd.core.decisions import (
     AgentStateChanged,
+    CallbackAttempt,
     CallbackRequested,
+    CallEvent,
     CallRecord,
+    CaseNote,
     IvrPath,
     MessageLeft,
     Record,
     RecordingMade,
+    RuleChanged,
     SurveyScore,
 )
 from acd.records.models import (
     ANNOTATION_COLUMNS,
     AgentStateRow,
+    CallbackAttemptRow,
     CallbackRow,
+    CallEventRow,
+    CallNoteRow,
     CallRow,
     MessageRow,
     RecordingRow,
     ReviewRow,
+    RuleFiringRow,
     ensure_sqlite_dir,
     make_engine,
 )
@@ -64,6 +74,10 @@ _ITEM_TYPES = (
     CallbackRequested,
     MessageLeft,
     RecordingMade,
+    RuleChanged,
+    CallbackAttempt,
+    CaseNote,
+    CallEvent,
 )
 
 #: Items per transaction: enough to catch up quickly after an outage, small enough that the
@@ -93,6 +107,7 @@ def _call_row(record: CallRecord, now: datetime) -> dict[str, Any]:
         "disposition": record.disposition,
         "hangup_side": record.hangup_side,
         "offers": record.offers,
+        "kind": record.kind,
         "updated_at": now,
     }
 
@@ -148,7 +163,7 @@ def _callback_row(request: CallbackRequested, now: datetime) -> dict[str, Any]:
         "kind": request.kind,
         "requested_at": to_datetime(request.requested_at),
         "due_at": to_datetime(request.due_at),
-        "status": "pending",
+        "status": request.status,
         "attempts": 0,
         "updated_at": now,
     }
@@ -182,6 +197,94 @@ def _recording_row(recording: RecordingMade) -> dict[str, Any]:
         # Tuples become JSON arrays; `default=str` so odd values cannot make the item unwritable
         # by raising here, where the writer would take the error for a passing one and retry.
         "pauses": json.dumps(recording.pauses, default=str),
+    }
+
+
+def _json(value: object) -> str:
+    # `default=str` for the same reason as a recording's pauses: an odd value must not make
+    # the item look like a passing database error.
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _event_row(event: CallEvent) -> dict[str, Any]:
+    return {
+        "call_id": event.call_id,
+        "at": to_datetime(event.at),
+        "kind": event.kind,
+        "queue": event.queue,
+        "agent": event.agent,
+        "data": _json(dict(event.data)),
+    }
+
+
+def _ivr_event_row(ivr: IvrPath) -> dict[str, Any]:
+    """The IVR step of the call's timeline: the IVR runs in FastAGI, outside the core, so the
+    timeline translator never sees it; its path record is the one place it shows."""
+    return _event_row(
+        CallEvent(ivr.call_id, "ivr", ivr.at, data=(("path", ivr.path), ("hotline", ivr.hotline)))
+    )
+
+
+def _rule_row(change: RuleChanged) -> dict[str, Any]:
+    return {
+        "rule": change.rule,
+        "state": change.state,
+        "scope": change.scope,
+        "metrics": _json(dict(change.metrics)),
+        "actions": _json(list(change.actions)),
+        "at": to_datetime(change.at),
+    }
+
+
+def _attempt_row(attempt: CallbackAttempt) -> dict[str, Any]:
+    return {
+        "callback_id": attempt.callback_id,
+        "call_id": attempt.call_id,
+        "number": attempt.number,
+        "queue": attempt.queue,
+        "kind": attempt.kind,
+        "agent": attempt.agent,
+        "attempt": attempt.attempt,
+        "outcome": attempt.outcome,
+        "at": to_datetime(attempt.at),
+        "retry_at": None if attempt.retry_at is None else to_datetime(attempt.retry_at),
+    }
+
+
+def _callback_progress(attempt: CallbackAttempt, now: datetime) -> Any:
+    """The callbacks row after a dial: done when answered, pending with `not_before` while
+    retries are left, failed after the last; a virtual-hold row (no id in the core) is found
+    by its call."""
+    if attempt.outcome == "answered":
+        status = "done"
+    else:
+        status = "pending" if attempt.retry_at is not None else "failed"
+    if attempt.callback_id is not None:
+        where = CallbackRow.id == attempt.callback_id
+    else:
+        where = (CallbackRow.call_id == attempt.call_id) & (CallbackRow.kind == attempt.kind)
+    return (
+        update(CallbackRow)
+        .where(where)
+        .values(
+            status=status,
+            attempts=attempt.attempt,
+            not_before=None if attempt.retry_at is None else to_datetime(attempt.retry_at),
+            updated_at=now,
+        )
+    )
+
+
+def _note_row(note: CaseNote) -> dict[str, Any]:
+    return {
+        "call_id": note.call_id,
+        "agent": note.agent,
+        "kind": note.kind,
+        "need": note.need,
+        "address": note.address,
+        "contact": note.contact,
+        "text": note.text,
+        "at": to_datetime(note.at),
     }
 
 
@@ -251,9 +354,15 @@ def _is_bad_item(error: BaseException) -> bool:
     """
     if isinstance(error, sa_exc.IntegrityError | sa_exc.DataError):
         return True
+    if isinstance(error, sa_exc.DBAPIError):
+        # asyncpg's data errors ("value too long for type character varying(64)") reach
+        # SQLAlchemy as a plain DBAPIError; without this they would be retried forever and
+        # hold up every later record. SQLSTATE class 22 is data exceptions, 23 integrity.
+        sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        return isinstance(sqlstate, str) and sqlstate[:2] in ("22", "23")
     # A StatementError that is not a DBAPIError failed while binding parameters, before the
     # database was asked anything.
-    return isinstance(error, sa_exc.StatementError) and not isinstance(error, sa_exc.DBAPIError)
+    return isinstance(error, sa_exc.StatementError)
 
 
 def _short(error: BaseException) -> str:
@@ -429,6 +538,11 @@ class RecordWriter:
         messages: list[dict[str, Any]] = []
         recordings: list[dict[str, Any]] = []
         reviews: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        rules: list[dict[str, Any]] = []
+        attempts: list[dict[str, Any]] = []
+        progress: list[Any] = []  # callbacks rows moved on by the attempts, in order
+        notes: list[dict[str, Any]] = []
         # The agent each call's row holds at this point of the batch, for calls with a record
         # in it so far; other calls' rows still hold what they held before the batch.
         agents: dict[str, str | None] = {}
@@ -454,12 +568,22 @@ class RecordWriter:
                         if earlier[key] != "":
                             params[key] = earlier[key]
                 ivr_paths[item.call_id] = params
+                events.append(_ivr_event_row(item))
             elif isinstance(item, CallbackRequested):
                 callbacks.append(_callback_row(item, now))
             elif isinstance(item, MessageLeft):
                 messages.append(_message_row(item))
             elif isinstance(item, RecordingMade):
                 recordings.append(_recording_row(item))
+            elif isinstance(item, CallEvent):
+                events.append(_event_row(item))
+            elif isinstance(item, RuleChanged):
+                rules.append(_rule_row(item))
+            elif isinstance(item, CallbackAttempt):
+                attempts.append(_attempt_row(item))
+                progress.append(_callback_progress(item, now))
+            elif isinstance(item, CaseNote):
+                notes.append(_note_row(item))
         async with engine.begin() as conn:
             if reviews:
                 # Before the batch's call records change any agent: a survey sees the row as
@@ -485,6 +609,17 @@ class RecordWriter:
                 await conn.execute(insert(RecordingRow), recordings)
             if reviews:
                 await conn.execute(insert(ReviewRow), reviews)
+            # Append-only tables, each in submission order (ids follow it).
+            if events:
+                await conn.execute(insert(CallEventRow), events)
+            if rules:
+                await conn.execute(insert(RuleFiringRow), rules)
+            if attempts:
+                await conn.execute(insert(CallbackAttemptRow), attempts)
+            for statement in progress:
+                await conn.execute(statement)
+            if notes:
+                await conn.execute(insert(CallNoteRow), notes)
 
 
 async def _fill_agents_before_batch(conn: AsyncConnection, reviews: list[dict[str, Any]]) -> None:

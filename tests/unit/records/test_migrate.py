@@ -9,12 +9,13 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Column, MetaData, String, create_engine
 
 from acd.records.migrate import MIGRATIONS_DIR, alembic_config, upgrade, upgrade_async
 from acd.records.models import metadata
 
-HEAD = "0003"
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def _url(path: Path) -> str:
@@ -52,6 +53,11 @@ def test_upgrade_creates_schema_and_missing_directory(tmp_path: Path) -> None:
         "messages",
         "recordings",
         "reviews",
+        "call_events",
+        "rule_firings",
+        "callback_attempts",
+        "call_notes",
+        "web_users",
     }
     assert schema["index"] == {
         "ix_calls_entered_at",
@@ -66,6 +72,12 @@ def test_upgrade_creates_schema_and_missing_directory(tmp_path: Path) -> None:
         "ix_recordings_started_at",
         "ix_reviews_call_id",
         "ix_reviews_due_at",
+        "ix_call_events_call_id",
+        "ix_call_events_at",
+        "ix_rule_firings_at",
+        "ix_callback_attempts_callback_id",
+        "ix_callback_attempts_call_id",
+        "ix_call_notes_call_id",
     }
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
@@ -154,8 +166,8 @@ def test_upgrade_from_0001_keeps_existing_rows(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
         (row,) = conn.execute("SELECT * FROM calls").fetchall()
-        # The old columns untouched; the new ones empty, dissatisfied filled by its default.
-        assert row == (*_CALL_0001, None, None, 0, None)
+        # The old columns untouched; the new ones empty, dissatisfied and kind by their defaults.
+        assert row == (*_CALL_0001, None, None, 0, None, "inbound")
         assert conn.execute("SELECT * FROM agent_states").fetchall() == [_STATE_0001]
         assert conn.execute("SELECT count(*) FROM callbacks").fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM messages").fetchone() == (0,)

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from acd.core.decisions import CallbackRequested, CallRecord, IvrPath, MessageLeft, SurveyScore
-from acd.records.migrate import upgrade_async
 from acd.records.queries import callbacks, get_call, messages, recent_calls
 from acd.records.writer import RecordWriter
 
@@ -29,6 +27,7 @@ KEYS = {
     "disposition",
     "hangup_side",
     "offers",
+    "kind",
     "survey_score",
     "survey_scale",
     "dissatisfied",
@@ -37,9 +36,8 @@ KEYS = {
 
 
 @pytest.fixture
-async def url(tmp_path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'records.db'}"
-    await upgrade_async(url)
+async def url(db_url: str) -> str:
+    url = db_url
     writer = RecordWriter(url)
     await writer.start()
     for i in range(5):
@@ -96,6 +94,7 @@ async def test_recent_calls_newest_first_and_json_ready(url: str) -> None:
         "disposition": "answered",
         "hangup_side": "caller",
         "offers": 2,
+        "kind": "inbound",
         "survey_score": 2,
         "survey_scale": 5,
         "dissatisfied": True,
@@ -147,6 +146,7 @@ async def test_callbacks_newest_first_and_json_ready(url: str) -> None:
         "kind": "callback",
         "requested_at": "2023-11-14T22:13:20+00:00",
         "due_at": "2023-11-14T23:13:20+00:00",
+        "not_before": None,
         "status": "pending",
         "attempts": 0,
         "updated_at": rows[2]["updated_at"],
@@ -199,6 +199,7 @@ async def test_get_call_for_a_call_that_never_queued(url: str) -> None:
         "disposition": "ivr",
         "hangup_side": None,
         "offers": 0,
+        "kind": "inbound",
         "survey_score": None,
         "survey_scale": None,
         "dissatisfied": False,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.pool import NullPool
 
 from acd.core.decisions import CallRecord, RecordingMade, SurveyScore
-from acd.records.migrate import upgrade_async
+from acd.records.models import RecordingRow, make_engine
 from acd.records.queries import (
     find_recordings,
     get_recording,
@@ -47,9 +47,8 @@ def _recording(n: int, agent: str, caller: str, queue: str, status: str) -> Reco
 
 
 @pytest.fixture
-async def url(tmp_path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'records.db'}"
-    await upgrade_async(url)
+async def url(db_url: str) -> str:
+    url = db_url
     writer = RecordWriter(url)
     await writer.start()
     specs = [
@@ -239,9 +238,17 @@ async def test_score_recording(url: str) -> None:
         assert await score_recording(url, 1, boundary, None, "li")
 
 
-async def test_pauses_that_are_not_json_do_not_break_listing(url: str, tmp_path: Path) -> None:
-    with sqlite3.connect(tmp_path / "records.db") as conn:
-        conn.execute("UPDATE recordings SET pauses = 'not json' WHERE id = 1")
-        conn.execute("UPDATE recordings SET pauses = '[[1, \"x\"], [2, 3]]' WHERE id = 3")
+async def test_pauses_that_are_not_json_do_not_break_listing(url: str) -> None:
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            for recording_id, pauses in ((1, "not json"), (3, '[[1, "x"], [2, 3]]')):
+                await conn.execute(
+                    update(RecordingRow)
+                    .where(RecordingRow.id == recording_id)
+                    .values(pauses=pauses)
+                )
+    finally:
+        await engine.dispose()
     rows = {r["id"]: r for r in await find_recordings(url)}
     assert rows[1]["pauses"] == [] and rows[3]["pauses"] == [[2.0, 3.0]]

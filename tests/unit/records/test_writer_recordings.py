@@ -1,52 +1,48 @@
-"""RecordWriter: recordings rows, and reviews opened by dissatisfied ratings."""
+"""RecordWriter: recordings rows, and reviews opened by dissatisfied ratings (every backend)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, select
 
 from acd.core.decisions import CallRecord, RecordingMade, SurveyScore
 from acd.records.migrate import upgrade_async
 from acd.records.models import CallRow, RecordingRow, ReviewRow
 from acd.records.writer import RecordWriter
+from tests.unit.records.reading import rows, scalars
 
 T0 = 1_700_000_000.0
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "records.db"
+def url(db_url: str) -> str:
+    """A database migrated to head, on each backend."""
+    return db_url
 
 
-@pytest.fixture
-def url(db: Path) -> str:
-    return f"sqlite+aiosqlite:///{db}?timeout=0.05"
+@asynccontextmanager
+async def _running(url: str) -> AsyncIterator[RecordWriter]:
+    w = RecordWriter(url, retry_initial=0.01, retry_max=0.05)
+    await w.start()
+    try:
+        yield w
+    finally:
+        await w.close(timeout=5)
 
 
 @pytest.fixture
 async def writer(url: str) -> AsyncIterator[RecordWriter]:
-    w = RecordWriter(url, retry_initial=0.01, retry_max=0.05)
-    await w.start()
-    yield w
-    await w.close(timeout=5)
-
-
-@pytest.fixture
-def session(db: Path) -> Iterator[Session]:
-    engine = create_engine(f"sqlite:///{db}")
-    with Session(engine) as s:
-        yield s
-    engine.dispose()
+    async with _running(url) as w:
+        yield w
 
 
 async def _until(condition: Callable[[], bool]) -> None:
@@ -88,19 +84,16 @@ def _rating(call_id: str = "c1", score: int = 1, due: float | None = T0 + 7300) 
     )
 
 
-def _reviews(session: Session) -> list[ReviewRow]:
-    session.expire_all()
-    return list(session.scalars(select(ReviewRow).order_by(ReviewRow.id)))
+async def _reviews(url: str) -> list[Row[Any]]:
+    return await rows(url, select(ReviewRow.__table__).order_by(ReviewRow.id))
 
 
-async def test_recording_round_trip(url: str, writer: RecordWriter, session: Session) -> None:
-    await upgrade_async(url)
+async def test_recording_round_trip(url: str, writer: RecordWriter) -> None:
     made = _recording()
     writer.submit(made)
     writer.submit(_recording("c2", pauses=(), status="truncated", seconds=3.0))
     await _until(lambda: writer.pending == 0)
-    session.expire_all()
-    first, second = session.scalars(select(RecordingRow).order_by(RecordingRow.id))
+    first, second = await rows(url, select(RecordingRow.__table__).order_by(RecordingRow.id))
     assert (first.id, second.id) == (1, 2)
     assert (first.call_id, first.agent, first.caller, first.queue, first.path) == (
         made.call_id,
@@ -121,18 +114,17 @@ async def test_recording_round_trip(url: str, writer: RecordWriter, session: Ses
     )
     assert first.purged_at is None
     assert (second.status, second.seconds, json.loads(second.pauses)) == ("truncated", 3.0, [])
-    assert session.scalars(select(CallRow)).all() == []  # a recording makes no call row
+    assert await rows(url, select(CallRow.__table__)) == []  # a recording makes no call row
 
 
 async def test_dissatisfied_rating_opens_a_review_for_the_calls_agent(
-    url: str, writer: RecordWriter, session: Session
+    url: str, writer: RecordWriter
 ) -> None:
-    await upgrade_async(url)
     writer.submit(_call())
     await _until(lambda: writer.pending == 0)
     writer.submit(_rating())
     await _until(lambda: writer.pending == 0)
-    (review,) = _reviews(session)
+    (review,) = await _reviews(url)
     assert (review.id, review.call_id, review.agent, review.reason) == (
         1,
         "c1",
@@ -142,41 +134,34 @@ async def test_dissatisfied_rating_opens_a_review_for_the_calls_agent(
     assert review.created_at == datetime.fromtimestamp(T0 + 100, tz=UTC)
     assert review.due_at == datetime.fromtimestamp(T0 + 7300, tz=UTC)
     assert (review.done_at, review.note, review.reviewer) == (None, None, None)
-    session.expire_all()
-    (call,) = session.scalars(select(CallRow))
+    (call,) = await rows(url, select(CallRow.__table__))
     assert (call.survey_score, call.dissatisfied) == (1, True)
 
 
 async def test_no_review_without_a_due_time_or_when_satisfied(
-    url: str, writer: RecordWriter, session: Session
+    url: str, writer: RecordWriter
 ) -> None:
-    await upgrade_async(url)
     writer.submit(_call())
     writer.submit(_rating(due=None))  # dissatisfied, but no review asked for
     writer.submit(_rating(score=5))
     writer.submit(replace(_rating(score=4), review_due_at=T0 + 9000))  # not dissatisfied
     await _until(lambda: writer.pending == 0)
-    assert _reviews(session) == []
+    assert await _reviews(url) == []
 
 
-async def test_review_for_an_unknown_call_has_no_agent(
-    url: str, writer: RecordWriter, session: Session
-) -> None:
-    await upgrade_async(url)
+async def test_review_for_an_unknown_call_has_no_agent(url: str, writer: RecordWriter) -> None:
     writer.submit(_rating("ghost"))
     await _until(lambda: writer.pending == 0)
-    (review,) = _reviews(session)
+    (review,) = await _reviews(url)
     assert (review.call_id, review.agent) == ("ghost", None)
-    session.expire_all()
-    (call,) = session.scalars(select(CallRow))  # the survey's minimal row, as before
+    (call,) = await rows(url, select(CallRow.__table__))  # the survey's minimal row, as before
     assert (call.call_id, call.disposition, call.agent) == ("ghost", "ivr", None)
 
 
 async def test_the_agent_is_the_one_the_row_holds_at_the_ratings_place_in_order(
-    url: str, writer: RecordWriter, session: Session
+    url: str, writer: RecordWriter
 ) -> None:
     """Within one batch, as if every item were written alone in submission order."""
-    await upgrade_async(url)
     writer.submit(_call("a", agent="1111"))
     writer.submit(_call("b", agent="3333"))
     await _until(lambda: writer.pending == 0)
@@ -189,37 +174,34 @@ async def test_the_agent_is_the_one_the_row_holds_at_the_ratings_place_in_order(
     writer.submit(_call("n", agent="5555"))
     writer.submit(_rating("n"))
     await _until(lambda: writer.pending == 0)
-    assert [(r.call_id, r.agent) for r in _reviews(session)] == [
+    assert [(r.call_id, r.agent) for r in await _reviews(url)] == [
         ("a", "2222"),
         ("b", "3333"),
         ("n", None),
         ("n", "5555"),
     ]
-    session.expire_all()
-    rows = {r.call_id: r.agent for r in session.scalars(select(CallRow))}
-    assert rows == {"a": "2222", "b": "4444", "n": "5555"}
+    agents = {r.call_id: r.agent for r in await rows(url, select(CallRow.__table__))}
+    assert agents == {"a": "2222", "b": "4444", "n": "5555"}
 
 
-async def test_reviews_and_recordings_wait_for_the_0003_schema(
-    url: str, writer: RecordWriter, session: Session
-) -> None:
+async def test_reviews_and_recordings_wait_for_the_0003_schema(blank_db_url: str) -> None:
+    url = blank_db_url
     await upgrade_async(url, "0002")
-    writer.submit(_call())
-    writer.submit(_rating())
-    writer.submit(_recording())
-    await asyncio.sleep(0.1)
-    assert writer.pending == 3  # "no such table" is retried, not dropped
-    await upgrade_async(url)
-    await _until(lambda: writer.pending == 0)
-    assert [(r.call_id, r.agent) for r in _reviews(session)] == [("c1", "2001")]
-    session.expire_all()
-    assert len(session.scalars(select(RecordingRow)).all()) == 1
+    async with _running(url) as writer:
+        writer.submit(_call())
+        writer.submit(_rating())
+        writer.submit(_recording())
+        await asyncio.sleep(0.1)
+        assert writer.pending == 3  # "no such table" is retried, not dropped
+        await upgrade_async(url)
+        await _until(lambda: writer.pending == 0)
+    assert [(r.call_id, r.agent) for r in await _reviews(url)] == [("c1", "2001")]
+    assert len(await rows(url, select(RecordingRow.__table__))) == 1
 
 
 async def test_refused_recording_is_skipped_without_blocking_the_rest(
-    url: str, writer: RecordWriter, session: Session, caplog: pytest.LogCaptureFixture
+    url: str, writer: RecordWriter, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await upgrade_async(url)
     bad = _recording("bad", path=cast(Any, None))  # NOT NULL violated
     with caplog.at_level(logging.ERROR, logger="acd.records.writer"):
         writer.submit(_recording("r0"))
@@ -228,25 +210,22 @@ async def test_refused_recording_is_skipped_without_blocking_the_rest(
         writer.submit(_rating())
         writer.submit(_recording("r2"))
         await _until(lambda: writer.pending == 0)
-    session.expire_all()
-    ids = session.scalars(select(RecordingRow.call_id).order_by(RecordingRow.id)).all()
+    ids = await scalars(url, select(RecordingRow.call_id).order_by(RecordingRow.id))
     assert ids == ["r0", "r2"]
-    assert [(r.call_id, r.agent) for r in _reviews(session)] == [("c1", "2001")]
+    assert [(r.call_id, r.agent) for r in await _reviews(url)] == [("c1", "2001")]
     assert any("refused" in r.getMessage() for r in caplog.records)
 
 
 async def test_odd_pauses_cannot_make_a_recording_unwritable(
-    url: str, writer: RecordWriter, session: Session
+    url: str, writer: RecordWriter
 ) -> None:
-    await upgrade_async(url)
     writer.submit(_recording(pauses=cast(Any, ((1, datetime(2024, 1, 1)),))))
     await _until(lambda: writer.pending == 0)
-    session.expire_all()
-    (row,) = session.scalars(select(RecordingRow))
+    (row,) = await rows(url, select(RecordingRow.__table__))
     assert json.loads(row.pauses) == [[1, "2024-01-01 00:00:00"]]
 
 
-def test_submit_accepts_recordings(url: str) -> None:
-    writer = RecordWriter(url)
+def test_submit_accepts_recordings() -> None:
+    writer = RecordWriter("sqlite+aiosqlite:///never-opened.db")
     writer.submit(_recording())
     assert writer.pending == 1

@@ -1,0 +1,239 @@
+"""`acd caller`, `acd note` and `acd complaint`: a caller's history and the case work on calls.
+
+`acd.cli.build_parser` calls `add_commands(sub)` with its subparsers. Notes and complaints are
+written straight to the records database (the engine need not run); both refuse a call the
+records do not know and an agent the config does not know, since a ticket or a complaint
+filed against nothing is lost work.
+
+acd.cli is imported inside the functions: it imports this module while building its parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from acd.config.models import Config
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from acd.cli import DEFAULT_CONFIG
+
+    def command(name: str, help_text: str, func: Any) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument(
+            "--config",
+            "-c",
+            default=DEFAULT_CONFIG,
+            metavar="DIR",
+            help="the dialplans directory (default: $ACD_CONFIG_DIR or ./dialplans)",
+        )
+        p.add_argument("--json", action="store_true", help="print JSON")
+        p.set_defaults(func=func)
+        return p
+
+    p = command(
+        "caller",
+        "A caller's history: how often and when they called, who took the calls, notes, "
+        "ratings and complaints.",
+        cmd_caller,
+    )
+    p.add_argument("number", help="the caller's number, exactly as the caller ID shows it")
+    p.add_argument("--limit", type=int, default=50, help="at most this many calls (default 50)")
+
+    p = command(
+        "timeline",
+        "A call's timeline: IVR, queue entry, each offer with its ring time and outcome, "
+        "connect, hang-up.",
+        cmd_timeline,
+    )
+    p.add_argument("call_id", help="the call's id (from `acd calls`)")
+
+    p = command(
+        "note",
+        "Key in the ticket of a call: the caller's need, address and contact (or free text).",
+        cmd_note,
+    )
+    p.add_argument("call_id", help="the call's id (from `acd calls` or the screen pop)")
+    p.add_argument("--agent", required=True, help="the work number of the agent writing it")
+    p.add_argument("--need", help="what the caller needs (需求)")
+    p.add_argument("--address", help="where (地址)")
+    p.add_argument("--contact", help="how to reach the caller (联系方式)")
+    p.add_argument("--text", help="anything else")
+
+    p = command(
+        "complaint",
+        "Record a complaint against an agent (by work number) on a call; the team lead owes "
+        "the caller a call back within one working day (`acd reviews list`).",
+        cmd_complaint,
+    )
+    p.add_argument("call_id", help="the call complained about")
+    p.add_argument("--agent", required=True, help="the work number of the agent complained about")
+    p.add_argument("--text", required=True, help="what the caller complains about")
+
+
+def _fail(message: str) -> int:
+    print(f"acd: {message}", file=sys.stderr)
+    return 1
+
+
+def _known_agent(config: Config, agent: str) -> bool:
+    return any(spec.number == agent for spec in config.agents)
+
+
+def _seconds(value: object) -> str:
+    return f"{value:.0f}s" if isinstance(value, int | float) else "-"
+
+
+def _history_text(history: dict[str, Any]) -> str:
+    summary = history["summary"]
+    if not history["calls"]:
+        return f"{history['number']}: no calls recorded"
+    average = summary["average_score"]
+    lines = [
+        f"{history['number']}: {history['calls']} calls, first {history['first_call']}, "
+        f"last {history['last_call']}",
+        f"  answered {summary['answered']}, abandoned {summary['abandoned']}, "
+        f"rated {summary['rated']} (average {average if average is not None else '-'}), "
+        f"dissatisfied {summary['dissatisfied']}, complaints {summary['complaints']}",
+    ]
+    for call in history["history"]:
+        score = f" score {call['survey_score']}" if call["survey_score"] is not None else ""
+        unhappy = " DISSATISFIED" if call["dissatisfied"] else ""
+        lines.append(
+            f"{call['when']}  {call['call_id']}  {call['queue'] or '-':<10} "
+            f"agent {call['agent'] or '-':<6} {call['disposition']:<10} "
+            f"wait {_seconds(call['wait_seconds'])} talk {_seconds(call['talk_seconds'])}"
+            f"{score}{unhappy}  ivr {call['ivr_path'] or '-'}"
+        )
+        for note in call["notes"]:
+            parts = [
+                f"{label} {note[key]}"
+                for key, label in (
+                    ("need", "need:"),
+                    ("address", "address:"),
+                    ("contact", "contact:"),
+                    ("text", "note:"),
+                )
+                if note[key]
+            ]
+            lines.append(f"    note by {note['agent']}: " + "; ".join(parts))
+        for complaint in call["complaints"]:
+            state = f"done {complaint['done_at']}" if complaint["done_at"] else "open"
+            lines.append(
+                f"    complaint #{complaint['review_id']} against {complaint['agent']}: "
+                f"{complaint['text'] or '-'} (call back by {complaint['due_at']}, {state})"
+            )
+    return "\n".join(lines)
+
+
+def cmd_caller(args: argparse.Namespace) -> int:
+    from acd.cli import _config, _print
+    from acd.records.queries import caller_history
+    from acd.settings import Paths
+
+    if args.limit < 1:
+        return _fail("--limit must be at least 1")
+    url = Paths.resolve(_config(args)).database_url
+    history = asyncio.run(caller_history(url, args.number, args.limit))
+    _print(history, args.json, _history_text(history))
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from acd.cli import _config, _print
+    from acd.records.queries import call_timeline
+    from acd.settings import Paths
+
+    url = Paths.resolve(_config(args)).database_url
+    events = asyncio.run(call_timeline(url, args.call_id))
+    lines = [
+        f"{e['at']}  {e['kind']:<14} {e['queue'] or '':<10} {e['agent'] or '':<6} "
+        + " ".join(f"{k}={v}" for k, v in dict(e["data"]).items())  # type: ignore[call-overload]
+        for e in events
+    ]
+    _print(events, args.json, "\n".join(lines) or f"no timeline for {args.call_id}")
+    return 0 if events else 1
+
+
+def cmd_note(args: argparse.Namespace) -> int:
+    from acd.cli import _config, _print
+    from acd.core.decisions import CaseNote
+    from acd.records.queries import add_case_note
+    from acd.settings import Paths
+
+    config = _config(args)
+    if not _known_agent(config, args.agent):
+        return _fail(f"no agent {args.agent} in the config")
+    fields: dict[str, str | None] = {
+        name: (getattr(args, name) or "").strip() or None
+        for name in ("need", "address", "contact", "text")
+    }
+    if not any(fields.values()):
+        return _fail("say something: --need, --address, --contact or --text")
+    now = datetime.now(UTC)
+    note = CaseNote(
+        args.call_id,
+        args.agent,
+        need=fields["need"],
+        address=fields["address"],
+        contact=fields["contact"],
+        text=fields["text"],
+        at=now.timestamp(),
+    )
+    if not asyncio.run(add_case_note(Paths.resolve(config).database_url, note)):
+        return _fail(f"no call {args.call_id} in the records")
+    _print(
+        {"call_id": args.call_id, "agent": args.agent, "at": now.isoformat(), **fields},
+        args.json,
+        f"note stored on call {args.call_id}",
+    )
+    return 0
+
+
+def complaint_due(config: Config, hotline: str, now: datetime) -> datetime:
+    """When the team lead's call back is due: close of the next working day of the call's
+    hotline (the seeds: within 1 working day), or a day later without a schedule."""
+    from acd.records.queries import COMPLAINT_WORKING_DAYS
+    from ivr.schedule import add_working_days
+
+    spec = next((h for h in config.hotlines if h.name == hotline), None)
+    if spec is None or spec.schedule is None:
+        return now + timedelta(days=COMPLAINT_WORKING_DAYS)
+    return add_working_days(spec.schedule, now, COMPLAINT_WORKING_DAYS)
+
+
+def cmd_complaint(args: argparse.Namespace) -> int:
+    from acd.cli import _config, _print
+    from acd.records.queries import get_call, open_complaint
+    from acd.settings import Paths
+
+    config = _config(args)
+    if not _known_agent(config, args.agent):
+        return _fail(f"no agent {args.agent} in the config")
+    if not args.text.strip():
+        return _fail("--text must say what the caller complains about")
+    url = Paths.resolve(config).database_url
+    call = asyncio.run(get_call(url, args.call_id))
+    if call is None:
+        return _fail(f"no call {args.call_id} in the records")
+    now = datetime.now(UTC)
+    due = complaint_due(config, str(call["hotline"]), now)
+    review = asyncio.run(open_complaint(url, args.call_id, args.agent, args.text.strip(), now, due))
+    if review is None:
+        return _fail(f"no call {args.call_id} in the records")
+    _print(
+        {
+            "review_id": review,
+            "call_id": args.call_id,
+            "agent": args.agent,
+            "due_at": due.isoformat(),
+        },
+        args.json,
+        f"complaint #{review} against agent {args.agent} on call {args.call_id}; "
+        f"call the caller back by {due.isoformat()}",
+    )
+    return 0
