@@ -1,0 +1,1 @@
+"""Discrete-event simulation of the contact centre through the real routing core."""
