@@ -37,10 +37,31 @@ def load_secrets(path: Path, agents: Iterable[str] = ()) -> dict[str, Any]:
             pins[number] = f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}"
             changed = True
     if changed:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-        os.replace(tmp, path)
+        _save(path, data)
     return data
+
+
+def ensure_secret(path: Path, name: str, nbytes: int = PASSWORD_BYTES) -> str:
+    """The secret called `name` in the secrets file, generated and saved on first use.
+
+    For keys that belong to one feature (the web pages' session key): they live beside the
+    others, owner-only, and survive restarts so sessions do too.
+    """
+    data: dict[str, Any] = {}
+    if path.exists():
+        data = json.loads(path.read_text(encoding="utf-8"))
+    value = data.get(name)
+    if not isinstance(value, str) or not value:
+        value = secrets.token_urlsafe(nbytes)
+        data[name] = value
+        _save(path, data)
+    return value
+
+
+def _save(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+    os.replace(tmp, path)
