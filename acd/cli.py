@@ -82,6 +82,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("callbacks", "Callback requests (from the IVR and after hours).", cmd_callbacks)
     p.add_argument("--status", help="only this status, e.g. pending")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "add",
+        nargs="?",
+        metavar="add NUMBER",
+        help="`acd callbacks add NUMBER`: schedule a callback (a revisit by default)",
+    )
+    p.add_argument("number", nargs="?", help=argparse.SUPPRESS)
+    p.add_argument("--kind", default="revisit", choices=["revisit", "callback"])
+    p.add_argument("--queue", default=None, help="queue whose agents call (default: the first)")
+    p.add_argument("--hotline", default=None, help="whose calendar (default: the first)")
+    p.add_argument(
+        "--within-working-days",
+        type=int,
+        default=1,
+        help="due by the close of business this many working days on (default 1)",
+    )
+    p.add_argument("--call", default="", help="the call it follows up, for the records")
 
     p = command("messages", "Messages callers left.", cmd_messages)
     p.add_argument("--since", help="ISO time, or a duration like 30m, 2h, 1d")
@@ -117,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     from recordings.cli import add_commands
 
     add_commands(sub, command)  # recordings find|export|purge|qa, reviews list|done
+    __import__("acd.reports.cli").reports.cli.add_commands(sub, command)  # acd report
+    __import__("acd.sim.cli").sim.cli.add_commands(sub, command)  # acd simulate
+    __import__("acd.staffing.cli").staffing.cli.add_commands(sub, command)  # acd staffing
+    __import__("acd.web.cli").web.cli.add_commands(sub)  # acd user add|passwd|list
+    __import__("acd.records.cli").records.cli.add_commands(sub)  # acd caller|note|complaint
     return parser
 
 
@@ -247,8 +269,46 @@ def cmd_status(args: argparse.Namespace) -> int:
         lines.append(
             f"  {agent['number']}: {agent['state']}{reason}{since}, phone {agent['device']}"
         )
+    lines += _rules_text(status.get("rules") or {})
     _print(status, args.json, "\n".join(lines))
     return 0
+
+
+def _rules_text(rules: dict[str, Any]) -> list[str]:
+    """The queue-depth rules in force and what they changed, for `acd status`."""
+
+    def clock(epoch: float | None) -> str:
+        if epoch is None:
+            return "?"
+        return datetime.fromtimestamp(epoch, tz=UTC).astimezone().strftime("%H:%M:%S")
+
+    lines = ["Rules:"]
+    for rule in rules.get("active", []):
+        seen = ", ".join(f"{k}={v:g}" for k, v in rule["metrics"].items())
+        lines.append(
+            f"  {rule['rule']} active since {clock(rule['since'])} ({seen}): "
+            + ", ".join(rule["actions"])
+        )
+    for rule in rules.get("pending", []):
+        lines.append(f"  {rule['rule']} holding, fires at {clock(rule['fires_at'])}")
+    if len(lines) == 1:
+        lines.append("  none active")
+    effects = rules.get("effects", {})
+    changed = [
+        text
+        for key, text in (
+            ("callbacks_suspended", "callbacks suspended"),
+            ("breaks_suspended", "breaks suspended"),
+            ("supervisors_called_in", "supervisors on the queues"),
+        )
+        if effects.get(key)
+    ]
+    if effects.get("callback_agent_cap") is not None:
+        changed.append(f"at most {effects['callback_agent_cap']} agents on callbacks")
+    if changed:
+        lines.append("  in force: " + "; ".join(changed))
+    lines += [f"  ALERT: {alert}" for alert in effects.get("alerts", [])]
+    return lines
 
 
 def cmd_agent(args: argparse.Namespace) -> int:
@@ -264,12 +324,22 @@ def cmd_agent(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_duration(text: str) -> float | None:
+    """Seconds in a duration like 90s, 30m, 2h, 1d (or a plain number of seconds); None if
+    `text` is not one."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text and text[-1] in units and text[:-1].replace(".", "", 1).isdigit():
+        return float(text[:-1]) * units[text[-1]]
+    if text and text.replace(".", "", 1).isdigit():
+        return float(text)
+    return None
+
+
 def parse_since(text: str, now: datetime | None = None) -> datetime:
     """An ISO time (naive means UTC) or a duration back from now: 90s, 30m, 2h, 1d."""
     now = now or datetime.now(tz=UTC)
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    if text and text[-1] in units and text[:-1].replace(".", "", 1).isdigit():
-        return now - timedelta(seconds=float(text[:-1]) * units[text[-1]])
+    if text and text[-1] in "smhd" and (seconds := parse_duration(text)) is not None:
+        return now - timedelta(seconds=seconds)
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
@@ -313,6 +383,8 @@ def cmd_callbacks(args: argparse.Namespace) -> int:
     from acd.records.queries import callbacks
     from acd.settings import Paths
 
+    if args.add is not None:
+        return _add_callback(args)
     rows = asyncio.run(callbacks(Paths.resolve(_config(args)).database_url, status=args.status))
     lines = [
         f"{r['requested_at']}  {r['caller']:<16} {r['kind']:<12} {r['queue']:<10} "
@@ -320,6 +392,46 @@ def cmd_callbacks(args: argparse.Namespace) -> int:
         for r in rows
     ]
     _print(rows, args.json, "\n".join(lines) or "no callbacks")
+    return 0
+
+
+def _add_callback(args: argparse.Namespace) -> int:
+    from acd.dialer import add_callback
+    from acd.records.migrate import upgrade_async
+    from acd.settings import Paths
+
+    if args.add != "add" or not args.number:
+        print("acd: usage: acd callbacks add NUMBER [--kind ...]", file=sys.stderr)
+        return 2
+    if not args.number.lstrip("+").isdigit():
+        print(f"acd: {args.number!r} is not a phone number", file=sys.stderr)
+        return 2
+    config = _config(args)
+    queue = args.queue or config.queues[0].name
+    hotline = args.hotline or config.hotlines[0].name
+    try:
+        config.queue(queue)
+        config.hotline(hotline)
+    except KeyError as exc:
+        print(f"acd: unknown queue or hotline {exc}", file=sys.stderr)
+        return 2
+    url = Paths.resolve(config).database_url
+    asyncio.run(upgrade_async(url))
+    row = asyncio.run(
+        add_callback(
+            url,
+            config,
+            number=args.number,
+            queue=queue,
+            hotline=hotline,
+            kind=args.kind,
+            within_working_days=args.within_working_days,
+            now=datetime.now(UTC),
+            call_id=args.call,
+        )
+    )
+    shown = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+    _print(shown, args.json, f"callback {shown['id']} for {args.number} due {shown['due_at']}")
     return 0
 
 

@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import signal
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,19 +26,30 @@ from acd.clock import Clock, SystemClock
 from acd.config.models import Config
 from acd.control import ControlServer
 from acd.core import events as ev
-from acd.core.core import Core, UnknownAgent
+from acd.core.core import Core, Refused, UnknownAgent
 from acd.core.decisions import (
+    AgentRecalled,
     AgentStateChanged,
     Announce,
+    CallbackAttempt,
+    CallbackReleased,
+    CallbackRequested,
     CallRecord,
     CancelOffer,
     Decision,
     ExitQueue,
     Offer,
+    Record,
+    RuleChanged,
 )
+from acd.dialer import CallbackPoller, callback_event, make_keep_handler
+from acd.live.metrics import EngineMetrics
+from acd.live.mqtt import MqttPublisher
 from acd.privacy import mask_number
 from acd.prompts import sound_name
 from acd.records.migrate import upgrade_async
+from acd.records.queue_log import QueueLogWriter
+from acd.records.timeline import Timeline, records_observer
 from acd.records.writer import RecordWriter
 from acd.secrets import load_secrets
 from acd.settings import Paths
@@ -68,6 +80,7 @@ ENDPOINT_STATES = {
 }
 # MixMonitor writes the file's last frames after the hang-up; give it a moment.
 RECORDING_SETTLE_SECONDS = 1.5
+RESYNC_ATTEMPTS = 5
 ORIGINATE_REASONS = {"3": "no-answer", "5": "busy", "8": "unavailable", "1": "rejected"}
 
 
@@ -110,6 +123,7 @@ class Engine:
             os.environ.get("ACD_AMI_SECRET") or str(self.secrets["ami_secret"]),
             on_event=self._on_ami_event,
             on_login=self._resync,
+            on_disconnect=self._blind,
             ping_interval=ami.ping_interval,
             ping_timeout=ami.ping_timeout,
             logger=logging.getLogger("acd.ami"),
@@ -117,8 +131,9 @@ class Engine:
         agi = config.engine.agi
         self.agi = FastAgiServer(
             {
-                "ivr": make_ivr_handler(lambda: self.config, self.clock, self.writer.submit),
-                "survey": make_survey_handler(lambda: self.config, self.clock, self.writer.submit),
+                "ivr": make_ivr_handler(lambda: self.config, self.clock, self._record),
+                "survey": make_survey_handler(lambda: self.config, self.clock, self._record),
+                "callback": make_keep_handler(self.command),
                 "agent": make_phone_handler(
                     lambda: self.config,
                     lambda: dict(self.secrets.get("pins", {})),
@@ -138,6 +153,23 @@ class Engine:
         self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.observers: list[Observer] = []
+        # Metrics always (cheap); MQTT events when configured (docs/events.md).
+        self.metrics = EngineMetrics(self.core, ami_reconnects=lambda: self.ami.reconnects)
+        self.observers.append(self.metrics.observe)
+        mqtt = config.engine.mqtt
+        self.events = MqttPublisher.with_database(mqtt, paths.database_url) if mqtt else None
+        if self.events is not None:
+            self.metrics.watch_publisher(self.events)
+            self.observers.append(self.events.observe)
+        # Each call's timeline to the records, and Asterisk's queue_log for reporting tools.
+        self.queue_log = QueueLogWriter.from_setting(config.engine.queue_log, paths.state_dir)
+        self.observers.append(
+            records_observer(
+                Timeline(lambda: self.config),
+                self.writer.submit,
+                self.queue_log.write if self.queue_log is not None else None,
+            )
+        )
 
     # -- lifecycle ----------------------------------------------------------------------
     async def run(self) -> None:
@@ -146,9 +178,22 @@ class Engine:
         self.paths.state_dir.chmod(0o700)
         await upgrade_async(self.paths.database_url)
         await self.writer.start()
+        if self.queue_log is not None:
+            await self.queue_log.start()
         await self.agi.start()
         await self.control.start()
+        from acd.web.server import start_web  # the wallboard and agent pages, if configured
+
+        web = await start_web(self)
         consumer = asyncio.create_task(self._consume(), name="acd-consumer")
+        self.metrics.install()
+        live = [asyncio.create_task(self.metrics.watch_loop_lag(), name="acd-loop-lag")]
+        if self.events is not None:
+            live.append(asyncio.create_task(self.events.run(), name="acd-mqtt"))
+        poller = CallbackPoller(
+            lambda: self.config, self.paths.database_url, self.queue.put_nowait, self.clock
+        )
+        poller_task = asyncio.create_task(poller.run(), name="acd-callbacks")
         ami_task = asyncio.create_task(self.ami.run(), name="acd-ami")
         for agent in self.config.agents:
             if agent.auto_login:
@@ -169,15 +214,26 @@ class Engine:
             await self._stopping.wait()
         finally:
             log.info("engine stopping")
+            if web is not None:
+                await web.close()
             await self.control.close()
             await self.agi.close()
             await self.ami.close()
             ami_task.cancel()
             consumer.cancel()
-            for task in (ami_task, consumer, *self._tasks):
+            poller_task.cancel()
+            for task in (ami_task, consumer, poller_task, *self._tasks):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            if self.events is not None:
+                await self.events.close()
+            for task in live:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             await self.writer.close()
+            if self.queue_log is not None:
+                await self.queue_log.close()
             log.info("engine stopped")
 
     def stop(self) -> None:
@@ -194,9 +250,10 @@ class Engine:
                 item = ev.Tick()
             event = item.event if isinstance(item, Command) else item
             now = self.clock.now()
+            started = time.perf_counter()
             try:
                 decisions = self.core.handle(event, now)
-            except (IllegalTransition, UnknownAgent) as exc:
+            except (IllegalTransition, UnknownAgent, Refused) as exc:
                 if isinstance(item, Command):
                     item.done.set_exception(exc)
                 else:
@@ -207,11 +264,19 @@ class Engine:
                 if isinstance(item, Command):
                     item.done.set_exception(RuntimeError("internal error, see the engine log"))
                 continue
+            self.metrics.decision_seconds.observe(time.perf_counter() - started)
             if isinstance(item, Command):
                 item.done.set_result(None)
             for decision in decisions:
                 self._execute(decision)
             self._notify(event, decisions, now)
+
+    def _record(self, item: Record) -> None:
+        """Records made outside the core (IVR, survey): to the writer and, as events
+        (a callback requested, a review due), to MQTT."""
+        self.writer.submit(item)
+        if self.events is not None:
+            self.events.record(item, self.clock.now())
 
     def _notify(self, event: ev.Event, decisions: list[Decision], now: float) -> None:
         for observer in self.observers:
@@ -226,7 +291,7 @@ class Engine:
         await self.queue.put(cmd)
         try:
             await cmd.done
-        except (IllegalTransition, UnknownAgent, RuntimeError) as exc:
+        except (IllegalTransition, UnknownAgent, Refused, RuntimeError) as exc:
             return str(exc)
         return None
 
@@ -241,7 +306,26 @@ class Engine:
                 recording = self.recorder.finished(decision)
                 if recording is not None:
                     self._spawn(self._check_recording(recording, decision.talk_seconds or 0.0))
-        if isinstance(decision, CallRecord | AgentStateChanged):
+        if isinstance(decision, RuleChanged):
+            log.warning(
+                "rule %s %s (%s): %s",
+                decision.rule,
+                decision.state,
+                decision.scope,
+                ", ".join(f"{name}={value:g}" for name, value in decision.metrics),
+            )
+        elif isinstance(decision, AgentRecalled):
+            log.info(
+                "agent %s asked back from %s (rule %s)",
+                decision.agent,
+                decision.reason,
+                decision.rule,
+            )
+        elif isinstance(decision, CallbackReleased):
+            log.info("callback %s handed back: %s", decision.callback_id, decision.reason)
+        if isinstance(decision, RuleChanged | CallbackAttempt | CallbackRequested):
+            self.writer.submit(decision)
+        elif isinstance(decision, CallRecord | AgentStateChanged):
             self.writer.submit(decision)
             if isinstance(decision, AgentStateChanged):
                 log.info(
@@ -278,23 +362,32 @@ class Engine:
             mask_number(offer.caller),
             offer.agent,
         )
+        variables = [
+            f"ACD_CALLER_CHAN={offer.caller_channel}",
+            f"ACD_CALL_ID={offer.call_id}",
+            f"ACD_AGENT={offer.agent}",
+            f"ACD_RECORD_FILE={record_to or ''}",
+        ]
+        context, name = "acd-agent-connect", offer.caller
+        if offer.callback_number is not None:
+            # The agent first; the dialplan dials the customer once the agent answers.
+            context, name = "acd-callback-connect", f"callback {offer.callback_number}"
+            variables += [
+                f"ACD_CALLBACK_NUMBER={offer.callback_number}",
+                f"ACD_CALLBACK_RING={int(self.config.callbacks.ring_seconds)}",
+            ]
         try:
             await self.ami.action(
                 "Originate",
                 Channel=f"PJSIP/{offer.endpoint}",
-                Context="acd-agent-connect",
+                Context=context,
                 Exten="s",
                 Priority="1",
                 Timeout=str(int(offer.ring_timeout * 1000)),
-                CallerID=f'"{offer.caller}" <{offer.caller}>',
+                CallerID=f'"{name}" <{offer.caller}>',
                 ChannelId=leg_id,
                 Async="true",  # a synchronous Originate blocks AMI for the whole ring time
-                Variable=[
-                    f"ACD_CALLER_CHAN={offer.caller_channel}",
-                    f"ACD_CALL_ID={offer.call_id}",
-                    f"ACD_AGENT={offer.agent}",
-                    f"ACD_RECORD_FILE={record_to or ''}",
-                ],
+                Variable=variables,
             )
         except (AmiDisconnected, AmiError, AmiTimeout) as exc:
             log.warning("originate to agent %s failed: %s", offer.agent, exc)
@@ -418,7 +511,10 @@ class Engine:
     # -- AMI events to core events ------------------------------------------------------
     def _on_ami_event(self, msg: Message) -> None:
         name = msg.get("Event")
-        if name == "UserEvent" and msg.get("UserEvent") == "AcdEnqueued":
+        callback = callback_event(msg)
+        if callback is not None:
+            self.queue.put_nowait(callback)
+        elif name == "UserEvent" and msg.get("UserEvent") == "AcdEnqueued":
             entered = self._call_entered(msg)
             if entered is not None:
                 self.queue.put_nowait(entered)
@@ -512,8 +608,31 @@ class Engine:
             if agent in self.core.agents:
                 self.queue.put_nowait(ev.DeviceState(agent, msg.get("State") or "UNKNOWN"))
 
+    def _blind(self) -> None:
+        """AMI is gone: no phone can be rung, and what we knew of them may be stale. Until the
+        resync after the next login tells otherwise, every phone counts as unknown (never
+        rung), so the core does not offer calls it cannot place, again and again."""
+        for agent in self.core.agents:
+            self.queue.put_nowait(ev.DeviceState(agent, "UNKNOWN"))
+
     async def _resync(self) -> None:
-        """After every login: rebuild what we may have missed from Asterisk itself."""
+        """After every login: rebuild what we may have missed from Asterisk itself.
+
+        An Asterisk that has just started may refuse the lists for a moment (modules still
+        loading): tried again a few times; a dropped link resyncs at its next login anyway.
+        """
+        for attempt in range(1, RESYNC_ATTEMPTS + 1):
+            try:
+                await self._resync_once()
+                return
+            except AmiDisconnected:
+                return
+            except (AmiError, AmiTimeout) as exc:
+                log.warning("resync attempt %d failed: %s", attempt, exc)
+                await asyncio.sleep(1.0)
+        log.error("could not resync with Asterisk; waiting callers may be unknown until relogin")
+
+    async def _resync_once(self) -> None:
         _, endpoints = await self.ami.action_list("PJSIPShowEndpoints")
         for msg in endpoints:
             agent = msg.get("ObjectName") or ""
@@ -527,6 +646,10 @@ class Engine:
             uid = chan.get("Uniqueid") or ""
             live.add(uid)
             if chan.get("Context") != "acd-hold" or uid in self.core.calls:
+                continue
+            if chan.get("BridgeId"):
+                # Pulled into a bridge by its agent: talking, not waiting (the channel still
+                # names acd-hold, where Bridge() found it).
                 continue
             values = {}
             for var in ("ACD_QUEUE", "ACD_PRIORITY", "ACD_HOTLINE", "ACD_ENTERED"):

@@ -174,7 +174,7 @@ def render_extensions(config: Config) -> str:
         "exten => t,1,UserEvent(AcdHoldExpired)",
         " same => n,Goto(acd-fallback,${ACD_HOTLINE},1)",
         "exten => i,1,Goto(acd-hold,s,wait)",
-        f"exten => {key},1,GotoIf($[\"${{ACD_VHOLD}}\" = \"\"]?acd-hold,s,wait)",
+        f'exten => {key},1,GotoIf($["${{ACD_VHOLD}}" = ""]?acd-hold,s,wait)',
         f" same => n,AGI({agi_url}/callback)",
         ' same => n,GotoIf($["${ACD_CALLBACK_KEPT}" = "1"]?kept)',
         *_per_hotline(config, None, "callback_unavailable"),

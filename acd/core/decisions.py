@@ -119,8 +119,6 @@ class CallbackReleased:
     reason: str
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class SurveyScore:
     """The caller's post-call rating, attached to the call's record."""

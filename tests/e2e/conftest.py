@@ -39,6 +39,8 @@ def e2e_config(base: Path) -> dict[str, Any]:
     data["asterisk"]["conf_dir"] = str(base / "generated")
     data["asterisk"]["sounds_dir"] = str(lab.lab_root() / "usr/share/asterisk/sounds")
     data["sip"]["qualify_seconds"] = 0
+    # An Asterisk that stops answering is noticed within 4 s (ping every 2 s, 2 s to answer).
+    data["engine"]["ami"] = {**data["engine"].get("ami", {}), "ping_interval": 2, "ping_timeout": 2}
     for queue in data["queues"]:
         queue["ring_timeout"] = 5
         queue["wrapup_seconds"] = 2
@@ -56,6 +58,19 @@ def e2e_config(base: Path) -> dict[str, Any]:
         agent["auto_login"] = agent["number"] in {"1001", "1002"}
     # The dialer polls every second, retries after 3 s, and lets one agent do scheduled
     # callbacks at a time (the seeds' cap is 2; 1 shows it holding with two agents free).
+    # The seeds' peak plan in seconds: 4 waiting for 3 s stops callbacks and breaks; it
+    # stands down once nobody has waited for 1 s.
+    data["rules"] = [
+        {
+            "name": "peak",
+            "description": "compressed peak-8",
+            "when": [{"metric": "waiting", "op": ">=", "value": 4}],
+            "sustained_seconds": 3,
+            "clear_when": [{"metric": "waiting", "op": "<=", "value": 0}],
+            "clear_sustained_seconds": 1,
+            "actions": [{"kind": "suspend-callbacks"}, {"kind": "suspend-breaks"}],
+        }
+    ]
     data["callbacks"] = {
         "poll_seconds": 1,
         "retry_gap_seconds": 3,
@@ -193,14 +208,15 @@ async def engine(lab_dir: Path, tmp_path: Path) -> AsyncIterator[EngineProcess]:
     proc = EngineProcess(lab_dir, tmp_path / "acd.db", tmp_path / "engine.log")
     proc.start()
     try:
-        await eventually(lambda: _connected(proc), within=30)
+        await eventually(lambda: connected(proc), within=30)
         yield proc
     finally:
         proc.stop()
         shutil.copy(proc.log_path, tmp_path / "engine.log.keep")
 
 
-def _connected(proc: EngineProcess) -> bool:
+def connected(proc: EngineProcess) -> bool:
+    """The engine answers its CLI and is logged in to Asterisk's AMI."""
     try:
         return bool(proc.status()["ami_connected"])
     except AssertionError:

@@ -28,3 +28,35 @@ def test_every_data_command_takes_json_and_help() -> None:
         with pytest.raises(SystemExit) as info:
             parser.parse_args([command, "--help"])
         assert info.value.code == 0
+
+
+def test_status_shows_the_rules_in_force_and_what_they_changed() -> None:
+    from acd.cli import _rules_text
+
+    text = "\n".join(
+        _rules_text(
+            {
+                "active": [
+                    {
+                        "rule": "peak-8",
+                        "since": 1_700_000_000.0,
+                        "metrics": {"waiting": 8.0},
+                        "actions": ["suspend-callbacks", "suspend-breaks"],
+                    }
+                ],
+                "pending": [{"rule": "peak-16", "fires_at": 1_700_001_800.0}],
+                "effects": {
+                    "callbacks_suspended": True,
+                    "breaks_suspended": True,
+                    "callback_agent_cap": 2,
+                    "alerts": [],
+                },
+            }
+        )
+    )
+    assert (
+        "peak-8 active since" in text and "(waiting=8): suspend-callbacks, suspend-breaks" in text
+    )
+    assert "peak-16 holding, fires at" in text
+    assert "callbacks suspended; breaks suspended; at most 2 agents on callbacks" in text
+    assert _rules_text({}) == ["Rules:", "  none active"]
