@@ -23,6 +23,7 @@ from typing import Any
 from acd.clock import to_datetime
 from acd.core import events as ev
 from acd.core.decisions import (
+    AgentRecalled,
     AgentStateChanged,
     CallbackAttempt,
     CallbackRequested,
@@ -113,6 +114,9 @@ class Topics:
     def agent_offer(self, agent: str) -> str:
         return f"{self.prefix}/agents/{level(agent)}/offer"
 
+    def agent_recall(self, agent: str) -> str:
+        return f"{self.prefix}/agents/{level(agent)}/recall"
+
     def rule(self, rule: str) -> str:
         return f"{self.prefix}/rules/{level(rule)}"
 
@@ -167,6 +171,8 @@ class MessageMapper:
                 self._exit(item, record, now, out)
             elif isinstance(item, AgentStateChanged):
                 out.append(self._agent_state(item))
+            elif isinstance(item, AgentRecalled):
+                out.append(self._recalled(item))
             elif isinstance(item, RuleChanged):
                 out.append(self._rule(item))
             elif isinstance(item, SurveyScore):
@@ -358,6 +364,14 @@ class MessageMapper:
             reason=change.reason,
         )
         return Message(self.topics.agent_state(change.agent), payload, retain=True)
+
+    def _recalled(self, recall: AgentRecalled) -> Message:
+        """An agent on a break is asked back by a rule: on the agent's own topic, so the
+        agent page and desktop tools can say so."""
+        payload = _payload(
+            "agent.recalled", recall.at, agent=recall.agent, reason=recall.reason, rule=recall.rule
+        )
+        return Message(self.topics.agent_recall(recall.agent), payload)
 
     def _rule(self, change: RuleChanged) -> Message:
         payload = _payload(

@@ -119,7 +119,8 @@ async def test_waiting_callers_hear_position_and_expected_wait(
     assert '"0")' in announced[0]  # nobody ahead
     # After the announcement the caller is back on hold, with music.
     tail = new[new.index(announced[-1]) :]
-    assert "Executing [s@acd-hold:2] MusicOnHold(" in tail, tail[-2000:]
+    assert "Goto (acd-hold,s," in tail and "WaitExten(" in tail, tail[-2000:]
+    assert "Started music on hold" in tail.split("WaitExten(", 1)[1], tail[-2000:]
     row = await eventually(lambda: record_of(engine, caller))
     assert (row["queue"], row["disposition"], row["hangup_side"]) == ("jobs", "abandoned", "caller")
 

@@ -343,3 +343,16 @@ def test_payloads_are_json_with_the_version_type_and_utc_time(centre: Centre) ->
         payload = json.loads(message.encode())
         assert payload["v"] == 1 and payload["type"]
         assert payload["at"].endswith("+00:00")
+
+
+def test_an_agent_on_a_break_is_asked_back_on_their_own_topic() -> None:
+    from acd.core.decisions import AgentRecalled
+
+    recall = AgentRecalled("1002", "lunch", "peak-8", 0.0)
+    (message,) = MessageMapper("acd")(ev.Tick(), [recall], 0.0)
+    assert message.topic == "acd/agents/1002/recall"
+    assert (message.payload["type"], message.payload["reason"], message.payload["rule"]) == (
+        "agent.recalled",
+        "lunch",
+        "peak-8",
+    )
