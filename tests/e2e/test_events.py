@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from acd.privacy import mask_number
-from tests.e2e.conftest import EngineProcess, eventually
+from tests.e2e.conftest import EngineProcess, connected, eventually
 from tests.e2e.sipp_harness import SippAgent, place_call
 from tests.e2e.test_first_call import password
 
@@ -85,7 +85,7 @@ async def events_engine(lab_dir: Path, broker: int, tmp_path: Path) -> AsyncIter
     proc = EngineProcess(conf, tmp_path / "acd.db", tmp_path / "engine.log")
     proc.start()
     try:
-        await eventually(lambda: proc.status()["ami_connected"], within=30)
+        await eventually(lambda: connected(proc), within=30)
         yield proc
     finally:
         proc.stop()

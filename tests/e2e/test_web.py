@@ -96,7 +96,6 @@ async def test_a_real_call_reaches_the_wallboard_and_the_agents_screen(
     engine.cli("agent", "pause", "1002", "--reason", "meeting")
     engine.cli("agent", "pause", "1001", "--reason", "meeting")
     board = await sign_in(browser, base, "lead")
-    engine.cli("agent", "login", "1003")  # so a forged logout would show
     desk = await sign_in(browser, base, "fang")
     waiting = board.locator('[data-queue="general"] .metric.waiting .v')
     await expect(waiting).to_have_text("0")
@@ -128,6 +127,7 @@ async def test_a_supervisor_pauses_an_agent_and_an_agent_cannot(
     await eventually(lambda: engine.agent("1002")["state"] == "not-ready")
     assert engine.agent("1002")["reason"] == "lunch"
 
+    engine.cli("agent", "login", "1003")  # so a forged logout would show
     desk = await sign_in(browser, base, "fang")
     response = await desk.goto("/wallboard")
     assert response is not None and response.status == 403
