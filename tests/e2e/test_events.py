@@ -168,3 +168,27 @@ async def test_a_call_is_entered_offered_with_a_screen_pop_answered_and_ended_on
     for topic_name, payload in seen.messages:
         if not topic_name.endswith("/offer"):
             assert caller not in json.dumps(payload), topic_name
+
+
+async def test_with_the_broker_down_the_engine_keeps_routing(
+    lab_dir: Path, tmp_path: Path, secrets: dict[str, Any]
+) -> None:
+    """MQTT is for onlookers: a broker that is gone (nothing listens on its port) costs
+    events, never calls."""
+    conf = events_config(lab_dir, tmp_path, free_port())
+    proc = EngineProcess(conf, tmp_path / "acd.db", tmp_path / "engine.log")
+    proc.start()
+    try:
+        await eventually(lambda: connected(proc), within=30)
+        caller = "13800138802"
+        async with SippAgent("1001", password(secrets, "1001"), answer_delay_ms=300, talk_ms=1500):
+            await eventually(lambda: proc.agent("1001")["device"] == "NOT_INUSE")
+            call = await place_call("100", caller, dtmf="1", max_ms=30000)
+            assert call.answered and call.ended_by == "remote", call.run.describe()
+        row = await eventually(
+            lambda: next((r for r in proc.calls() if r["caller"] == caller and r["ended_at"]), None)
+        )
+        assert (row["disposition"], row["agent"]) == ("answered", "1001")
+        assert "Traceback" not in proc.log()
+    finally:
+        proc.stop()
