@@ -246,13 +246,16 @@ def wallboard_view(
         if r.get("overdue")
     ]
     rules = snapshot.get("rules")
+    # The core's view: {"active": [...], "pending": [...], "effects": {...}}.
+    active = list(rules.get("active", [])) if isinstance(rules, dict) else list(rules or [])
     return {
         "kind": "wallboard",
         "centre": config.centre.name,
         "now": now,
         "queues": queues,
         "agents": agents,
-        "rules": list(rules) if isinstance(rules, list | tuple) else rules,
+        "rules": active,
+        "rule_effects": rules.get("effects") if isinstance(rules, dict) else None,
         "reviews": overdue,
         "pause_reasons": sorted(set(config.centre.pause_reasons.values())),
     }

@@ -103,6 +103,12 @@
     rules.hidden = active.length === 0;
     rules.replaceChildren(el("span", { text: "Rules in force: " }), ...active.map((r) => el("span", { class: "rule",
       text: typeof r === "string" ? r : `${r.rule || r.name} (${r.scope || "*"})${r.actions ? ": " + [].concat(r.actions).join(", ") : ""}` })));
+    const fx = view.rule_effects || {};
+    const changed = [["callbacks_suspended", "callbacks stopped"], ["breaks_suspended", "breaks suspended"],
+      ["supervisors_called_in", "supervisors on the queues"]].filter(([k]) => fx[k]).map(([, t]) => t);
+    if (fx.callback_agent_cap !== null && fx.callback_agent_cap !== undefined) changed.push(`≤ ${fx.callback_agent_cap} agents on callbacks`);
+    if (changed.length) rules.append(el("span", { class: "rule", text: "In force: " + changed.join("; ") }));
+    for (const alert of fx.alerts || []) rules.append(el("span", { class: "rule", text: "⚠ " + alert }));
     const list = document.getElementById("reviews");
     document.getElementById("review-count").textContent = view.reviews.length ? `${view.reviews.length} overdue` : "";
     list.replaceChildren(...(view.reviews.length ? view.reviews.map((r) => el("li", {},

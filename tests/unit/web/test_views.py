@@ -92,14 +92,16 @@ def test_the_wallboard_shows_waiting_callers_and_masks_numbers(
         pops.observe(event, driver.send(event), driver.now(), driver.core.calls)
         driver.wait(6)  # c1 rings 1001 (ring timeout 15 s), c2 waits
     snapshot = driver.core.snapshot(driver.now())
-    snapshot["rules"] = [{"rule": "peak-8", "state": "fired", "scope": "*"}]
+    fired = {"rule": "peak-8", "scope": "*", "actions": ["suspend-callbacks"], "since": T0}
+    snapshot["rules"] = {"active": [fired], "pending": [], "effects": {"breaks_suspended": True}}
     reviews = [{"id": 1, "overdue": True, "agent": "1002"}, {"id": 2, "overdue": False}]
     view = wallboard_view(snapshot, TodayCounters(config), pops, config, reviews, driver.now())
     general = next(q for q in view["queues"] if q["name"] == "general")
     assert (general["waiting"], general["longest_wait"], general["ringing"]) == (1, 6.0, 1)
     agent = next(a for a in view["agents"] if a["number"] == "1001")
     assert agent["caller"] == mask_number("13900139000") != "13900139000"
-    assert view["rules"] == [{"rule": "peak-8", "state": "fired", "scope": "*"}]
+    assert view["rules"] == [fired]
+    assert view["rule_effects"] == {"breaks_suspended": True}
     assert [r["id"] for r in view["reviews"]] == [1]
 
 
