@@ -107,12 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "agent",
         "Log an agent in or out, pause or make ready; join/leave puts a supervisor on the "
-        "queues or takes them off.",
+        "queues or takes them off; move puts an agent on given queues (--queues) or back on "
+        "the queues their skills fit (no --queues).",
         cmd_agent,
     )
-    p.add_argument("action", choices=["login", "logout", "pause", "ready", "join", "leave"])
+    p.add_argument("action", choices=["login", "logout", "pause", "ready", "join", "leave", "move"])
     p.add_argument("agent", help="the agent's work number")
     p.add_argument("--reason", default="break", help="pause reason (default: break)")
+    p.add_argument("--queues", help="for move: comma-separated queue names")
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command(
@@ -313,7 +315,16 @@ def _rules_text(rules: dict[str, Any]) -> list[str]:
 
 def cmd_agent(args: argparse.Namespace) -> int:
     reply = _control(
-        args, {"cmd": "agent", "action": args.action, "agent": args.agent, "reason": args.reason}
+        args,
+        {
+            "cmd": "agent",
+            "action": args.action,
+            "agent": args.agent,
+            "reason": args.reason,
+            "queues": [q.strip() for q in args.queues.split(",") if q.strip()]
+            if args.queues
+            else None,
+        },
     )
     if reply is None:
         return 1

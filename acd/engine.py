@@ -45,7 +45,7 @@ from acd.core.decisions import (
 from acd.dialer import CallbackPoller, callback_event, make_keep_handler
 from acd.live.metrics import EngineMetrics
 from acd.live.mqtt import MqttPublisher
-from acd.privacy import mask_number
+from acd.privacy import clean_number, mask_number
 from acd.prompts import sound_name
 from acd.records.migrate import upgrade_async
 from acd.records.queue_log import QueueLogWriter
@@ -152,6 +152,9 @@ class Engine:
         self.queue_of: dict[str, str] = {}  # live call -> the queue Asterisk's channel names
         self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Calls that entered by a live event while a resync runs: not in its channel list,
+        # which was taken before, yet alive (see `_resync_once`).
+        self._entered_during_resync: set[str] | None = None
         self.observers: list[Observer] = []
         # Metrics always (cheap); MQTT events when configured (docs/events.md).
         self.metrics = EngineMetrics(self.core, ami_reconnects=lambda: self.ami.reconnects)
@@ -518,6 +521,8 @@ class Engine:
             entered = self._call_entered(msg)
             if entered is not None:
                 self.queue.put_nowait(entered)
+                if self._entered_during_resync is not None:
+                    self._entered_during_resync.add(entered.call_id)
         elif name == "Newchannel":
             leg = self.legs.get(msg.get("Uniqueid") or "")
             if leg is not None:
@@ -552,7 +557,13 @@ class Engine:
         uid = msg.get("Uniqueid")
         channel = msg.get("Channel")
         if not uid or not channel or not variables.get("ACD_QUEUE"):
-            log.warning("AcdEnqueued without channel or queue: %s", msg.to_dict())
+            # Not the whole event: it carries the caller's number, which logs only show masked.
+            log.warning(
+                "AcdEnqueued without channel or queue: Uniqueid %r, Channel %r, variables %s",
+                uid,
+                channel,
+                variables,
+            )
             return None
         try:
             priority = int(variables.get("ACD_PRIORITY") or 0)
@@ -561,7 +572,8 @@ class Engine:
         return ev.CallEntered(
             call_id=uid,
             channel=channel,
-            caller=msg.get("CallerIDNum") or "",
+            # A CR in it would make every Originate carrying it refused, offer after offer.
+            caller=clean_number(msg.get("CallerIDNum") or ""),
             hotline=variables.get("ACD_HOTLINE", ""),
             queue=variables["ACD_QUEUE"],
             priority=priority,
@@ -629,7 +641,10 @@ class Engine:
                 return
             except (AmiError, AmiTimeout) as exc:
                 log.warning("resync attempt %d failed: %s", attempt, exc)
+                self._entered_during_resync = None
                 await asyncio.sleep(1.0)
+            finally:
+                self._entered_during_resync = None
         log.error("could not resync with Asterisk; waiting callers may be unknown until relogin")
 
     async def _resync_once(self) -> None:
@@ -639,6 +654,9 @@ class Engine:
             if agent in self.core.agents:
                 state = ENDPOINT_STATES.get(msg.get("DeviceState") or "", "UNKNOWN")
                 self.queue.put_nowait(ev.DeviceState(agent, state))
+        # A call entering after Asterisk listed its channels reaches the queue before the
+        # Resync does; counted as live, or the Resync would take it for gone and drop it.
+        self._entered_during_resync = set()  # back to None by `_resync`, however this ends
         _, channels = await self.ami.action_list("CoreShowChannels")
         live: set[str] = set()
         holding: list[tuple[float, ev.CallEntered]] = []
@@ -672,6 +690,7 @@ class Engine:
                 holding.append((entered, call))
         for _, call in sorted(holding, key=lambda item: item[0]):
             self.queue.put_nowait(call)
+        live |= self._entered_during_resync or set()
         self.queue.put_nowait(ev.Resync(frozenset(live)))
         log.info("resynced: %d channels, %d callers holding", len(channels), len(holding))
 
@@ -693,6 +712,9 @@ class Engine:
             event: ev.Event
             if action in ("join", "leave"):
                 event = ev.TakeCalls(agent, action == "join")
+            elif action == "move":
+                queues = request.get("queues")
+                event = ev.SetQueues(agent, tuple(map(str, queues)) if queues else None)
             elif action == "pause":
                 event = ev.AgentPause(agent, str(request.get("reason") or "break"))
             elif action in makers:

@@ -173,6 +173,16 @@ class Core:
                 agent = self._agent(event.agent)
                 agent.takes_calls = event.enabled
                 self._refresh(agent, now, out)
+            case ev.SetQueues():
+                agent = self._agent(event.agent)
+                unknown = [q for q in event.queues or () if q not in self.queues]
+                if unknown:
+                    raise Refused(f"no queue {', '.join(unknown)}")
+                agent.only_queues = None if event.queues is None else frozenset(event.queues)
+                # Where an agent fits is worked out per config; a move is rare enough to
+                # rebuild it all, as a reload does, rather than keep a second path in step.
+                self.reconfigure(self.config)
+                self._rebuild(now, out)
             case ev.KeepCallback():
                 self._keep_callback(event.call_id, now, out)
             case ev.CallbackDue():
@@ -907,6 +917,12 @@ class Core:
             agent.bands = []
             for name, state in self.queues.items():
                 entry = state.plan.entry(agent.skills)
+                if agent.only_queues is not None:
+                    if name not in agent.only_queues:
+                        continue
+                    # Moved here by a supervisor: a first-tier member even without the skill,
+                    # ranked after those who have it.
+                    entry = entry or (0, 0)
                 if entry is not None:
                     agent.bands.append((name, entry[0], entry[1]))
         waiting = []

@@ -85,6 +85,8 @@ class Agent:
     # kept apart so a rule clearing does not undo what the team lead did.
     takes_calls: bool = False
     called_in: bool = False
+    # Queues a supervisor moved the agent to (`SetQueues`); None: where the skills fit.
+    only_queues: frozenset[str] | None = None
     # For least-occupied: time on-call and in wrap-up since the last login.
     login_at: float = 0.0
     busy_seconds: float = 0.0

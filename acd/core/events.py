@@ -110,6 +110,16 @@ class Resync:
 
 
 @dataclass(frozen=True, slots=True)
+class SetQueues:
+    """A supervisor moves an agent: from now on the agent takes calls of these queues only,
+    skills or not (None: back to the queues the agent's skills fit). Not kept across an
+    engine restart; the config is where lasting moves belong."""
+
+    agent: str
+    queues: tuple[str, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
 class KeepCallback:
     """A waiting caller pressed the callback key: call me back, keeping my place (virtual
     hold). Refused (`Refused`) while a rule suspends callbacks or the queue has no virtual
@@ -168,6 +178,7 @@ Event = (
     | AgentReady
     | AgentPause
     | TakeCalls
+    | SetQueues
     | KeepCallback
     | CallbackDue
     | CallbackFailed

@@ -61,4 +61,5 @@ def _agent(agent: Agent, now: float) -> dict[str, Any]:
         "call_id": agent.call_id,
         "calls_taken": agent.calls_taken,
         "takes_calls": agent.on_queues,
+        "moved_to": None if agent.only_queues is None else sorted(agent.only_queues),
     }

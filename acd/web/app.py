@@ -173,6 +173,25 @@ def create_app(
         body = await _json(request)
         return await _run(facade, number, action, body.get("reason"))
 
+    async def move_agent(request: Request) -> Response:
+        """Put an agent on the given queues (body `{"queues": [...]}`), or back on the
+        queues their skills fit (`{"queues": null}`)."""
+        user = require(request, SUPERVISORS)
+        check_csrf(request, request.headers.get("x-csrf-token"))
+        number = request.path_params["number"]
+        if number not in facade.core.agents:
+            raise HTTPException(404, f"no agent {number}")
+        queues = (await _json(request)).get("queues")
+        if queues is not None and (
+            not isinstance(queues, list) or not all(isinstance(q, str) for q in queues)
+        ):
+            raise HTTPException(422, "queues: a list of queue names, or null")
+        error = await facade.command(ev.SetQueues(number, tuple(queues) if queues else None))
+        if error is not None:
+            return JSONResponse({"error": error}, 409)
+        log.info("web: %s moved agent %s to %s", user.name, number, queues or "their skills")
+        return JSONResponse({"ok": True, "agent": number, "queues": queues})
+
     async def supervise(request: Request) -> Response:
         user = require(request, SUPERVISORS)
         check_csrf(request, request.headers.get("x-csrf-token"))
@@ -285,6 +304,7 @@ def create_app(
         Route("/events/agent", agent_events),
         Route("/api/wallboard", wallboard_json),
         Route("/api/agents/{number}/supervise/{mode}", supervise, methods=["POST"]),
+        Route("/api/agents/{number}/queues", move_agent, methods=["POST"]),
         Route("/api/agents/{number}/{action}", agent_action, methods=["POST"]),
         Route("/api/me/notes", my_note, methods=["POST"]),
         Route("/api/me/calls/{call_id}", my_call),

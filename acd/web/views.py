@@ -235,7 +235,7 @@ def wallboard_view(
                 **agent,
                 "name": spec_a.name if spec_a is not None else "",
                 "trainee": spec_a.trainee if spec_a is not None else False,
-                "queues": agent_queues(spec_a, config),
+                "queues": agent.get("moved_to") or agent_queues(spec_a, config),
                 "caller": mask_number(pop.caller) if live and pop is not None else None,
                 "call_queue": pop.queue if live and pop is not None else None,
             }
@@ -258,6 +258,7 @@ def wallboard_view(
         "rule_effects": rules.get("effects") if isinstance(rules, dict) else None,
         "reviews": overdue,
         "pause_reasons": sorted(set(config.centre.pause_reasons.values())),
+        "queue_names": [queue.name for queue in config.queues],
     }
 
 

@@ -71,6 +71,19 @@
     if (agent.role === "supervisor") {
       box.append(agent.takes_calls ? button("leave", "Leave queues", "ghost", true) : button("join", "Join queues", "", true));
     }
+    const move = el("select", { class: "small", "aria-label": "move to queue" },
+      el("option", { value: "", text: "by skills" }), ...(view.queue_names || []).map((q) => el("option", { value: q, text: q })));
+    const moveButton = el("button", { class: "small", text: "Move", "data-action": "move", title: `Move ${agent.number}` });
+    moveButton.addEventListener("click", () => {
+      const q = move.value;
+      const message = document.getElementById("message");
+      message.className = "message";
+      message.textContent = `moving ${agent.number}…`;
+      post(`/api/agents/${agent.number}/queues`, { queues: q ? [q] : null }).then(() => {
+        message.textContent = `agent ${agent.number}: ${q ? "now on " + q : "back on the queues of their skills"}`;
+      }).catch((e) => { message.className = "message error"; message.textContent = `move ${agent.number}: ${e.message}`; });
+    });
+    box.append(move, moveButton);
     for (const mode of modes) box.append(button(mode, mode[0].toUpperCase() + mode.slice(1), mode === "barge" ? "bad" : "", st === "on-call"));
     return box;
   }

@@ -58,6 +58,21 @@ async def test_a_supervisor_pauses_an_agent_from_the_wallboard(
     await expect(row.locator(".pill.state")).to_have_text("not-ready · lunch")
 
 
+async def test_a_supervisor_moves_an_agent_to_another_queue(
+    browser: Browser, served: str, facade: CoreFacade
+) -> None:
+    page = await signed_in_page(browser, served, "lead")
+    row = page.locator('tr[data-agent="1001"]')
+    await row.locator('select[aria-label="move to queue"]').select_option("repairs")
+    await row.locator('button[data-action="move"]').click()
+    await until(lambda: facade.core.agents["1001"].only_queues == frozenset({"repairs"}))
+    for other in ("1002", "1003", "1004"):  # the repairs agents are busy elsewhere
+        facade.feed(ev.AgentPause(other, "meeting"))
+    facade.feed(ev.CallEntered("r1", "PJSIP/trunk-1", "13800138000", "home", "repairs"))
+    await until(lambda: facade.core.agents["1001"].call_id == "r1")
+    await expect(row).to_contain_text("repairs")
+
+
 async def test_an_agent_gets_no_supervisor_actions_and_403_for_them(
     browser: Browser, served: str, facade: CoreFacade
 ) -> None:
