@@ -210,6 +210,8 @@ class RuleChanged:
     metrics: tuple[tuple[str, float], ...]
     actions: tuple[str, ...]
     at: float
+    # The rule's alert messages (its `alert` actions), for whoever is watching.
+    alerts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -388,6 +388,7 @@ def _change(rule: _Rule, what: str, metrics: QueueMetrics | None, at: float) -> 
         metrics=tuple(seen.items()),
         actions=rule.actions,
         at=at,
+        alerts=tuple(a.message for a in rule.config.actions if a.message is not None),
     )
 
 

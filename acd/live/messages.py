@@ -382,6 +382,7 @@ class MessageMapper:
             scope=change.scope,
             metrics=dict(change.metrics),
             actions=list(change.actions),
+            alerts=list(change.alerts),
         )
         return Message(self.topics.rule(change.rule), payload, retain=True)
 

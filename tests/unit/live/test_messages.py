@@ -307,6 +307,7 @@ def test_rules_firing_and_clearing_are_retained_on_the_rule_topic() -> None:
         "scope": "*",
         "metrics": {"waiting": 8.0},
         "actions": ["suspend-callbacks", "suspend-breaks"],
+        "alerts": [],
     }
     cleared = RuleChanged("peak-8", "cleared", "*", (("waiting", 3.0),), (), T0 + 2000)
     (message,) = MessageMapper()(ev.Tick(), [cleared], T0 + 2000)
