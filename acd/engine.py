@@ -247,8 +247,12 @@ class Engine:
         while True:
             deadline = self.core.next_deadline()
             timeout = None if deadline is None else max(0.0, deadline - self.clock.now())
+            # Not asyncio.wait_for: on Python 3.11 it swallows a cancel that lands as the get
+            # completes (busy queue), and the engine's shutdown then waits for ever.
+            item: ev.Event | Command
             try:
-                item: ev.Event | Command = await asyncio.wait_for(self.queue.get(), timeout)
+                async with asyncio.timeout(timeout):
+                    item = await self.queue.get()
             except TimeoutError:
                 item = ev.Tick()
             event = item.event if isinstance(item, Command) else item

@@ -28,6 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
+from acd.privacy import clean_number
+
 MAX_HEADER_BYTES = 64 * 1024
 """Cap on the environment block; a real one is well under 2 KiB, so more means garbage."""
 
@@ -124,8 +126,12 @@ class AgiRequest:
 
     @property
     def callerid(self) -> str:
-        """Caller number; Asterisk sends the literal "unknown" when there is none."""
-        return self._get("callerid")
+        """Caller number; Asterisk sends the literal "unknown" when there is none.
+
+        Without control characters: they are never part of a number, and a CR in one would
+        make every later AMI action that carries it (a callback's Originate) refused.
+        """
+        return clean_number(self._get("callerid"))
 
     @property
     def calleridname(self) -> str:
@@ -289,14 +295,18 @@ class HeaderParser:
         return None
 
     def _add(self, line: bytes) -> None:
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise AgiProtocolError(f"AGI environment line is not UTF-8: {line[:80]!r}") from exc
-        key, sep, value = text.partition(":")
+        raw_key, sep, raw_value = line.partition(b":")
+        key = raw_key.decode("ascii", errors="replace")
         if not sep or not _KEY_RE.fullmatch(key):
+            text = line.decode("utf-8", errors="replace")
             raise AgiProtocolError(f"not an AGI environment line: {text[:80]!r}")
-        self._env[key] = value[1:] if value.startswith(" ") else value
+        # Values are decoded leniently: Asterisk passes caller names through byte for byte
+        # (GBK or Latin-1 from an ISDN or SIP gateway), and refusing the header would hang the
+        # caller up, since the dialplan treats an AGI that ran no command as "done".
+        value = raw_value.decode("utf-8", errors="replace")
+        # Asterisk never repeats a key, so a repeat can only come from a value with an embedded
+        # newline: the first, Asterisk's own, is kept so a caller ID cannot reroute the call.
+        self._env.setdefault(key, value[1:] if value.startswith(" ") else value)
 
 
 def parse_header(data: bytes) -> AgiRequest:

@@ -245,6 +245,11 @@ class AgiSession:
                 # Out of band: the reply to `line` (511 or a real one) is still to come.
                 self._log.debug("%s AGI << HANGUP", self.request.channel)
                 self._hung_up = True
+            elif item is not None and 100 <= item.code < 200:
+                # Provisional ("100 result=0 Trying..." from GOSUB, before the routine runs):
+                # the final reply follows, and taking this one for it would shift every later
+                # reply onto the wrong command.
+                self._log.debug("%s AGI << %s (provisional)", self.request.channel, item.raw)
             elif item is not None:
                 self._log.debug("%s AGI << %s", self.request.channel, item.raw)
                 return item

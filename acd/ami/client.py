@@ -77,7 +77,8 @@ class _Pending:
         self.complete = False
 
     def on_response(self, msg: Message) -> None:
-        if self.future.done():
+        if self.future.done() or self.response is not None:
+            # The first reply decides; a repeat of the ActionID must not end a list early.
             return
         if not self.collect or _is_error(msg) or not _list_started(msg):
             # Without "EventList: start" Asterisk will not send a list, so waiting would only
@@ -477,7 +478,9 @@ class AmiClient:
         # Events first: OriginateResponse carries both `Event` and `Response` (and the ActionID
         # of its Originate), and must never be mistaken for the Originate's reply.
         if msg.is_event:
-            if pending is not None and pending.collect:
+            # A list already resolved passes its stragglers on like any event: whether they
+            # arrived in the same read as its Complete must not decide if they are seen at all.
+            if pending is not None and pending.collect and not pending.future.done():
                 pending.on_event(msg)
             else:
                 self._deliver_event(msg)

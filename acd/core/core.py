@@ -770,7 +770,8 @@ class Core:
             raise Refused(f"queue {queue.name} does not offer callbacks")
         if self.callbacks_suspended:
             raise Refused("callbacks are suspended while the queue is at its peak")
-        if not call.record.caller.strip("+").isdigit():
+        number = call.record.caller.removeprefix("+")
+        if not (number.isascii() and number.isdigit()):
             raise Refused("the caller's number is unknown: nothing to call back")
         call.kind = "virtual-hold"
         call.number = call.record.caller

@@ -96,7 +96,7 @@ class CallRow(Base):
     __tablename__ = "calls"
 
     call_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    caller: Mapped[str] = mapped_column(String(64))
+    caller: Mapped[str] = mapped_column(Text)  # as presented, whatever its length (0007)
     hotline: Mapped[str] = mapped_column(String(64))
     queue: Mapped[str] = mapped_column(String(128))
     agent: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -150,7 +150,7 @@ class CallbackRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(String(128), index=True)
-    caller: Mapped[str] = mapped_column(String(64))
+    caller: Mapped[str] = mapped_column(Text)  # as presented, whatever its length (0007)
     hotline: Mapped[str] = mapped_column(String(64))
     queue: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(32))
@@ -171,7 +171,7 @@ class MessageRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(String(128), index=True)
-    caller: Mapped[str] = mapped_column(String(64))
+    caller: Mapped[str] = mapped_column(Text)  # as presented, whatever its length (0007)
     hotline: Mapped[str] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(String(1024))
     seconds: Mapped[float] = mapped_column(Float)
@@ -192,7 +192,7 @@ class RecordingRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(String(128), index=True)
     agent: Mapped[str] = mapped_column(String(64), index=True)
-    caller: Mapped[str] = mapped_column(String(64))
+    caller: Mapped[str] = mapped_column(Text)  # as presented, whatever its length (0007)
     queue: Mapped[str] = mapped_column(String(128))
     path: Mapped[str] = mapped_column(String(1024))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
@@ -280,7 +280,7 @@ class CallbackAttemptRow(Base):
     id: Mapped[int] = _history_id()
     callback_id: Mapped[int | None] = mapped_column(Integer, index=True)
     call_id: Mapped[str] = mapped_column(String(128), index=True)
-    number: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(Text)  # the caller's number (0007)
     queue: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(32))
     agent: Mapped[str] = mapped_column(String(64))

@@ -132,7 +132,7 @@ async def test_a_value_the_server_refuses_is_skipped_not_retried_forever(
     """PostgreSQL enforces VARCHAR lengths (SQLite does not); asyncpg reports the refusal as a
     plain DBAPIError, which must still count as a bad item rather than an outage."""
     url = postgresql_url
-    too_long = CallRecord("c1", "1" * 65, "1900", "sales", T0)  # calls.caller is VARCHAR(64)
+    too_long = CallRecord("c1", "1900", "h" * 65, "sales", T0)  # calls.hotline is VARCHAR(64)
     writer = RecordWriter(url, retry_initial=0.01, retry_max=0.05)
     await writer.start()
     try:
