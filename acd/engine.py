@@ -391,7 +391,7 @@ class Engine:
                 Exten="s",
                 Priority="1",
                 Timeout=str(int(offer.ring_timeout * 1000)),
-                CallerID=f'"{name}" <{offer.caller}>',
+                CallerID=caller_id(name, offer.caller),
                 ChannelId=leg_id,
                 Async="true",  # a synchronous Originate blocks AMI for the whole ring time
                 Variable=variables,
@@ -741,6 +741,13 @@ class Engine:
                 return {"ok": False, "error": str(exc)}
             return {"ok": True, "mode": mode, "agent": request.get("agent")}
         return {"ok": False, "error": f"unknown command {command!r}"}
+
+
+def caller_id(name: str, number: str) -> str:
+    """`"name" <number>` for an agent's phone, without the quotes and angle brackets a
+    caller could put in their own caller ID to garble what the agent sees."""
+    unsafe = str.maketrans("", "", '"<>\\')
+    return f'"{name.translate(unsafe)}" <{number.translate(unsafe)}>'
 
 
 def chan_variables(msg: Message) -> dict[str, str]:
