@@ -38,6 +38,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    """`--config DIR`: every command that reads dialplans/ takes it the same way."""
+    parser.add_argument(
+        "--config",
+        "-c",
+        default=DEFAULT_CONFIG,
+        metavar="DIR",
+        help="the dialplans directory (default: $ACD_CONFIG_DIR or ./dialplans)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="acd", description="Contact-centre ACD engine.")
     sub = parser.add_subparsers(metavar="COMMAND")
@@ -47,13 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         if config:
-            p.add_argument(
-                "--config",
-                "-c",
-                default=DEFAULT_CONFIG,
-                metavar="DIR",
-                help="the dialplans directory (default: $ACD_CONFIG_DIR or ./dialplans)",
-            )
+            add_config_argument(p)
         p.set_defaults(func=func)
         return p
 

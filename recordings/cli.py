@@ -34,7 +34,7 @@ def add_commands(
     `config=False`: the `--config` option goes on each subcommand, where it is typed, after
     the action (`acd recordings find -c DIR`).
     """
-    from acd.cli import DEFAULT_CONFIG
+    from acd.cli import add_config_argument
 
     def group(name: str, help_text: str) -> argparse._SubParsersAction[argparse.ArgumentParser]:
         parser = command(name, help_text, None, config=False)
@@ -49,13 +49,7 @@ def add_commands(
         json_output: bool = True,
     ) -> argparse.ArgumentParser:
         p = actions.add_parser(name, help=help_text, description=help_text)
-        p.add_argument(
-            "--config",
-            "-c",
-            default=DEFAULT_CONFIG,
-            metavar="DIR",
-            help="the dialplans directory (default: $ACD_CONFIG_DIR or ./dialplans)",
-        )
+        add_config_argument(p)
         if json_output:
             p.add_argument("--json", action="store_true", help="print JSON")
         p.set_defaults(func=func)

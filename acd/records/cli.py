@@ -20,17 +20,11 @@ from acd.config.models import Config
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from acd.cli import DEFAULT_CONFIG
+    from acd.cli import add_config_argument
 
     def command(name: str, help_text: str, func: Any) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument(
-            "--config",
-            "-c",
-            default=DEFAULT_CONFIG,
-            metavar="DIR",
-            help="the dialplans directory (default: $ACD_CONFIG_DIR or ./dialplans)",
-        )
+        add_config_argument(p)
         p.add_argument("--json", action="store_true", help="print JSON")
         p.set_defaults(func=func)
         return p

@@ -26,7 +26,7 @@ PASSWORD_ENV = "ACD_USER_PASSWORD"
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `user` with its actions to the `acd` parser's subcommands."""
-    from acd.cli import DEFAULT_CONFIG
+    from acd.cli import add_config_argument
 
     user = sub.add_parser(
         "user",
@@ -40,13 +40,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         name: str, help_text: str, func: Callable[[argparse.Namespace], int]
     ) -> argparse.ArgumentParser:
         p = actions.add_parser(name, help=help_text, description=help_text)
-        p.add_argument(
-            "--config",
-            "-c",
-            default=DEFAULT_CONFIG,
-            metavar="DIR",
-            help="the dialplans directory (default: $ACD_CONFIG_DIR or ./dialplans)",
-        )
+        add_config_argument(p)
         p.set_defaults(func=func)
         return p
 
