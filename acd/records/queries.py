@@ -15,7 +15,6 @@ from sqlalchemy import Select, case, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
-from acd.clock import to_datetime
 from acd.core.decisions import CaseNote
 from acd.privacy import mask_number
 from acd.records.models import (
@@ -29,6 +28,7 @@ from acd.records.models import (
     ReviewRow,
     make_engine,
 )
+from acd.records.writer import note_row
 
 #: QA scores of recordings are percentages: finer than the caller's 1..5 survey, and never
 #: mistaken for it.
@@ -745,7 +745,7 @@ async def add_case_note(url: str, note: CaseNote) -> bool:
         async with engine.begin() as conn:
             if not await _call_exists(conn, note.call_id):
                 return False
-            await conn.execute(insert(CallNoteRow).values(_case_note_values(note)))
+            await conn.execute(insert(CallNoteRow).values(note_row(note)))
             return True
     finally:
         await engine.dispose()
@@ -765,7 +765,7 @@ async def open_complaint(
         async with engine.begin() as conn:
             if not await _call_exists(conn, call_id):
                 return None
-            await conn.execute(insert(CallNoteRow).values(_case_note_values(note)))
+            await conn.execute(insert(CallNoteRow).values(note_row(note)))
             result = await conn.execute(
                 insert(ReviewRow)
                 .values(
@@ -785,16 +785,3 @@ async def open_complaint(
 async def _call_exists(conn: Any, call_id: str) -> bool:
     found = await conn.execute(select(CallRow.call_id).where(CallRow.call_id == call_id))
     return found.first() is not None
-
-
-def _case_note_values(note: CaseNote) -> dict[str, Any]:
-    return {
-        "call_id": note.call_id,
-        "agent": note.agent,
-        "kind": note.kind,
-        "need": note.need,
-        "address": note.address,
-        "contact": note.contact,
-        "text": note.text,
-        "at": to_datetime(note.at),
-    }

@@ -275,7 +275,8 @@ def _callback_progress(attempt: CallbackAttempt, now: datetime) -> Any:
     )
 
 
-def _note_row(note: CaseNote) -> dict[str, Any]:
+def note_row(note: CaseNote) -> dict[str, Any]:
+    """A `call_notes` row; also used by `acd note` and `acd complaint`, which write directly."""
     return {
         "call_id": note.call_id,
         "agent": note.agent,
@@ -583,7 +584,7 @@ class RecordWriter:
                 attempts.append(_attempt_row(item))
                 progress.append(_callback_progress(item, now))
             elif isinstance(item, CaseNote):
-                notes.append(_note_row(item))
+                notes.append(note_row(item))
         async with engine.begin() as conn:
             if reviews:
                 # Before the batch's call records change any agent: a survey sees the row as
