@@ -838,8 +838,8 @@ class Core:
     def _dispatch_callbacks(self, now: float, out: list[Decision]) -> None:
         """Scheduled callbacks, oldest request first, to agents free after `_dispatch`: an
         agent still available now has no caller waiting that it could take."""
-        if not self._pending_callbacks or self.callbacks_suspended:
-            return
+        if not self._pending_callbacks or self.callbacks_suspended or self._available == 0:
+            return  # (nobody free: nothing to look at, on every event while agents are busy)
         cap = self.callback_cap()
         for entry in list(self._pending_callbacks):
             if cap is not None and len(self._on_callbacks) >= cap:
