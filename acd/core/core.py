@@ -55,6 +55,7 @@ from acd.core.entities import (
 from acd.core.estimate import HandleTime, expected_wait
 from acd.core.index import Ordered, WaitingLine
 from acd.core.metrics import DEFAULT_WINDOW_SECONDS, QueueMetrics, ServiceLevels, with_centre
+from acd.core.read import AgentView, CallView, agent_view, call_view
 from acd.core.routing import QueueKey
 from acd.core.rules import Effects, RuleBook
 from acd.core.views import snapshot
@@ -224,6 +225,18 @@ class Core:
             soonest = rules
         return soonest
 
+    # -- the read API: frozen copies for everyone outside the core ----------------------
+    def call(self, call_id: str) -> CallView | None:
+        call = self.calls.get(call_id)
+        return None if call is None else call_view(call)
+
+    def agent(self, number: str) -> AgentView | None:
+        agent = self.agents.get(number)
+        return None if agent is None else agent_view(agent)
+
+    def agent_numbers(self) -> tuple[str, ...]:
+        return tuple(self.agents)
+
     # -- calls --------------------------------------------------------------------------
     def _call_entered(self, event: ev.CallEntered, now: float, out: list[Decision]) -> None:
         if event.call_id in self.calls:
@@ -324,7 +337,9 @@ class Core:
         self._unindex_call(call)
         self._forget(call.record.call_id)
         prompt = rule.goodbye_prompt if rule is not None else None
-        out.append(ExitQueue(call.record.call_id, call.channel, reason, prompt))
+        out.append(
+            ExitQueue(call.record.call_id, call.channel, reason, prompt, call.record.hotline)
+        )
         out.append(replace(call.record, ended_at=now, disposition=reason, hangup_side="system"))
 
     def _empty_queue(self, state: QueueState, now: float, out: list[Decision]) -> None:
@@ -495,7 +510,9 @@ class Core:
             and trigger is not Trigger.CANCEL
         ):
             agent.idle_since = now
-        out.append(AgentStateChanged(agent.number, old.value, new.value, agent.reason, now))
+        out.append(
+            AgentStateChanged(agent.number, old.value, new.value, agent.reason, now, agent.serves())
+        )
         self._refresh(agent, now, out)
 
     def _close_handle_time(self, agent: Agent, now: float) -> None:
@@ -703,6 +720,8 @@ class Core:
                 queue=queue.name,
                 callback_number=call.number if call.callback else None,
                 kind=call.kind,
+                entered_at=call.record.entered_at,
+                hotline=call.record.hotline,
             )
         )
         out.append(call.record)

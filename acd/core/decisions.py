@@ -20,6 +20,9 @@ class Offer:
     # line; `kind` says which ("virtual-hold", "after-hours", "callback", "revisit").
     callback_number: str | None = None
     kind: str = "inbound"
+    # When the caller entered (for the screen pop's "waited" and the web's views).
+    entered_at: float = 0.0
+    hotline: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,7 @@ class ExitQueue:
     caller_channel: str
     reason: str  # "timeout", "full", "empty"
     goodbye_prompt: str | None
+    hotline: str = ""  # whose language the goodbye is spoken in
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,8 @@ class AgentStateChanged:
     new: str
     reason: str | None
     at: float
+    # The queues the agent serves after the change, in config order (queue_log members).
+    queues: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

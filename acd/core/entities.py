@@ -105,6 +105,11 @@ class Agent:
         """Role "agent", or a supervisor who was put on the queues."""
         return self.role == "agent" or self.takes_calls or self.called_in
 
+    def serves(self) -> tuple[str, ...]:
+        """The queues the agent is a member of now, in config order: where its skills (or a
+        supervisor's move) fit, and none for a supervisor who is off the queues."""
+        return tuple(queue for queue, _tier, _score in self.bands) if self.on_queues else ()
+
     def available(self) -> bool:
         return (
             self.state is AgentState.READY

@@ -21,7 +21,9 @@ def with_general(config: Config, **rules: Any) -> Driver:
 
 
 def assert_ended(driver: Driver, call_id: str, reason: str, prompt: str | None) -> None:
-    assert ExitQueue(call_id, f"PJSIP/callers-{call_id}", reason, prompt) in driver.decisions
+    assert (
+        ExitQueue(call_id, f"PJSIP/callers-{call_id}", reason, prompt, "home") in driver.decisions
+    )
     record = driver.record(call_id)
     assert (record.disposition, record.hangup_side, record.ended_at) == (
         reason,
