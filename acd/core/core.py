@@ -53,12 +53,33 @@ from acd.core.entities import (
     QueueState,
 )
 from acd.core.estimate import HandleTime, expected_wait
+from acd.core.facts import (
+    AgentQueuesChanged,
+    CallArrived,
+    CallConnected,
+    CallEnded,
+    CallLeft,
+    CallMoved,
+    CallQueued,
+    CallRefused,
+    CustomerDialled,
+    OfferEnded,
+    QueueCause,
+)
 from acd.core.index import Ordered, WaitingLine
 from acd.core.metrics import DEFAULT_WINDOW_SECONDS, QueueMetrics, ServiceLevels, with_centre
 from acd.core.read import AgentView, CallView, agent_view, call_view
 from acd.core.routing import QueueKey
 from acd.core.rules import Effects, RuleBook
 from acd.core.views import snapshot
+from acd.core.vocab import (
+    CallKind,
+    Disposition,
+    ExitReason,
+    HangupSide,
+    LeaveReason,
+    OfferFailure,
+)
 from agents.state import AgentState, IllegalTransition, Trigger, next_state
 
 # Slack on top of the ring timeout before the core gives up on an offer by itself, in case
@@ -173,6 +194,7 @@ class Core:
             case ev.TakeCalls():
                 agent = self._agent(event.agent)
                 agent.takes_calls = event.enabled
+                self._queues_changed(agent, now, out)
                 self._refresh(agent, now, out)
             case ev.SetQueues():
                 agent = self._agent(event.agent)
@@ -251,25 +273,61 @@ class Core:
             entered_at=entered,
         )
         key = QueueKey(-event.priority, entered, next(self._seq))
-        call = Call(record, event.channel, key, visited=[queue])
+        call = Call(record, event.channel, key, visited=[queue], requested=event.queue)
         self.calls[event.call_id] = call
-        self._arrive(call, now, out)
+        out.append(
+            CallArrived(
+                event.call_id,
+                event.caller,
+                event.hotline,
+                event.queue,
+                event.priority,
+                CallKind.INBOUND,
+                entered,
+                now,
+            )
+        )
+        self._arrive(call, now, out, QueueCause.ENTERED)
 
-    def _arrive(self, call: Call, now: float, out: list[Decision]) -> None:
+    def _arrive(self, call: Call, now: float, out: list[Decision], cause: QueueCause) -> None:
         """The call joins `call.record.queue` (on entry or a move), unless that queue's rules
         turn it away: full (max_waiting), or nobody to take it (join_when_empty=False, and
         leave_when_empty=True too: such a queue never keeps callers while it has no staff)."""
         state = self.queues[call.record.queue]
         queue = state.config
         if queue.max_waiting is not None and len(state.line) >= queue.max_waiting:
-            self._leave(call, "full", queue.on_full, now, out)
+            out.append(
+                CallRefused(call.record.call_id, queue.name, ExitReason.FULL, _kind(call), now)
+            )
+            self._leave(call, ExitReason.FULL, queue.on_full, now, out)
             return
         empty_rule = not queue.join_when_empty or queue.leave_when_empty
         if empty_rule and state.capable == 0:
-            self._leave(call, "empty", queue.on_empty, now, out)
+            out.append(
+                CallRefused(call.record.call_id, queue.name, ExitReason.EMPTY, _kind(call), now)
+            )
+            self._leave(call, ExitReason.EMPTY, queue.on_empty, now, out)
             return
         call.stage = 0
+        call.queued_at = call.record.entered_at if cause is QueueCause.ENTERED else now
         out.append(call.record)
+        position = self._join_present(call, state)
+        record = call.record
+        out.append(
+            CallQueued(
+                record.call_id,
+                queue.name,
+                position,
+                cause,
+                record.caller,
+                record.hotline,
+                -call.key.neg_priority,
+                _kind(call),
+                record.entered_at,
+                call.requested or queue.name,
+                now,
+            )
+        )
         self._arm_announce(call, state, now)
         self._catch_up(call, now, out)
 
@@ -289,14 +347,14 @@ class Core:
         # Deadlines are compared as `entered + seconds <= now`, the same sum the timer was
         # set with, so a timer that fires always finds its step due.
         if max_wait is not None and entered + max_wait <= now:
-            self._leave(call, "timeout", queue.on_timeout, now, out)
+            self._leave(call, ExitReason.TIMEOUT, queue.on_timeout, now, out)
             return
         steps = state.plan.steps
         while call.stage < len(steps) and entered + steps[call.stage].after_seconds <= now:
             step = steps[call.stage]
             call.stage += 1
             if step.overflow is not None and self._can_move(call, step.overflow):
-                self._move(call, step.overflow, now, out)
+                self._move(call, step.overflow, ExitReason.TIMEOUT, now, out)
                 return
         tier = state.plan.stage_tier[call.stage]
         if not call.indexed or tier != call.tier:
@@ -316,15 +374,63 @@ class Core:
         """A rule may move a call only to a known queue it has not been in (no loops)."""
         return queue in self.queues and queue not in call.visited
 
-    def _move(self, call: Call, queue: str, now: float, out: list[Decision]) -> None:
+    def _move(
+        self, call: Call, queue: str, reason: ExitReason, now: float, out: list[Decision]
+    ) -> None:
         """Overflow or a queue exit's `queue`: same caller, same entered time and priority."""
+        position = self._leave_present(call)
         self._unindex_call(call)
+        old = call.record.queue
         call.visited.append(queue)
         call.record = replace(call.record, queue=queue)
-        self._arrive(call, now, out)
+        out.append(
+            CallMoved(
+                call.record.call_id,
+                call.channel,
+                old,
+                queue,
+                reason,
+                position,
+                call.origposition,
+                call.queued_at,
+                _kind(call),
+                now,
+            )
+        )
+        self._arrive(call, now, out, QueueCause.MOVED)
+
+    # -- app_queue's count of callers in a queue (queue_log positions) -------------------
+    def _join_present(self, call: Call, state: QueueState) -> int:
+        """Count an inbound caller in its queue; its position there (0: not counted)."""
+        if call.callback:
+            call.origposition = 0
+            return 0
+        entry = (call.key, call.record.call_id)
+        state.present.add(entry)
+        call.present = True
+        call.origposition = state.present.rank(entry) + 1
+        return call.origposition
+
+    def _leave_present(self, call: Call) -> int:
+        """The caller is no longer counted in its queue; its position there just before."""
+        if not call.present:
+            return 0
+        call.present = False
+        state = self.queues.get(call.record.queue)
+        if state is None:
+            return 0
+        entry = (call.key, call.record.call_id)
+        position = state.present.rank(entry) + 1
+        state.present.discard(entry)
+        return position
 
     def _leave(
-        self, call: Call, reason: str, rule: QueueExit | None, now: float, out: list[Decision]
+        self,
+        call: Call,
+        reason: ExitReason,
+        rule: QueueExit | None,
+        now: float,
+        out: list[Decision],
     ) -> None:
         """A queue will not keep the call (`reason`): move it as `rule` says, or say goodbye.
 
@@ -332,22 +438,50 @@ class Core:
         caller is let go without a goodbye prompt rather than bounced around forever.
         """
         if rule is not None and rule.queue is not None and self._can_move(call, rule.queue):
-            self._move(call, rule.queue, now, out)
+            self._move(call, rule.queue, reason, now, out)
             return
+        position = self._leave_present(call)
         self._unindex_call(call)
         self._forget(call.record.call_id)
         prompt = rule.goodbye_prompt if rule is not None else None
+        record = call.record
+        out.append(ExitQueue(record.call_id, call.channel, reason, prompt, record.hotline))
+        left = LeaveReason.EMPTY if reason is ExitReason.REMOVED else LeaveReason(reason)
+        out.append(self._left(call, left, position, HangupSide.SYSTEM, now, prompt))
         out.append(
-            ExitQueue(call.record.call_id, call.channel, reason, prompt, call.record.hotline)
+            replace(record, ended_at=now, disposition=Disposition(left), hangup_side="system")
         )
-        out.append(replace(call.record, ended_at=now, disposition=reason, hangup_side="system"))
+
+    def _left(
+        self,
+        call: Call,
+        reason: LeaveReason,
+        position: int,
+        side: HangupSide,
+        now: float,
+        prompt: str | None = None,
+    ) -> CallLeft:
+        record = call.record
+        return CallLeft(
+            record.call_id,
+            record.queue,
+            reason,
+            position,
+            call.origposition,
+            call.queued_at,
+            record.entered_at,
+            side,
+            _kind(call),
+            now,
+            prompt,
+        )
 
     def _empty_queue(self, state: QueueState, now: float, out: list[Decision]) -> None:
         """leave_when_empty: the queue's last agent logged out; its waiting callers go."""
         for _key, call_id in list(state.line.entries):
             call = self.calls[call_id]
             if not call.callback:  # a promised callback is kept for when staff return
-                self._leave(call, "empty", state.config.on_empty, now, out)
+                self._leave(call, ExitReason.EMPTY, state.config.on_empty, now, out)
 
     def _index_call(self, call: Call) -> None:
         state = self.queues[call.record.queue]
@@ -370,8 +504,11 @@ class Core:
         self._forget(call_id)
         if call.status in (CallStatus.WAITING, CallStatus.RINGING) and not call.callback:
             self._service[call.record.queue].abandoned(now - call.record.entered_at, now)
+        hung_up = HangupSide(side)
         if call.status is CallStatus.WAITING:
+            position = self._leave_present(call)
             self._unindex_call(call)
+            out.append(self._left(call, LeaveReason.ABANDONED, position, hung_up, now))
             out.append(
                 replace(call.record, ended_at=now, disposition="abandoned", hangup_side=side)
             )
@@ -380,13 +517,18 @@ class Core:
         if call.status is CallStatus.RINGING:
             if agent is not None:
                 out.append(CancelOffer(call_id, agent.number))
+                out.append(self._offer_ended(call, agent.number, OfferFailure.CALLER_HUNG_UP, now))
                 agent.call_id = None
                 self._transition(agent, Trigger.CANCEL, now, out)
+            position = self._leave_present(call)
+            out.append(self._left(call, LeaveReason.ABANDONED, position, hung_up, now))
             out.append(
                 replace(call.record, ended_at=now, disposition="abandoned", hangup_side=side)
             )
             return
-        out.append(replace(call.record, ended_at=now, disposition="answered", hangup_side=side))
+        ended = replace(call.record, ended_at=now, disposition="answered", hangup_side=side)
+        out.append(self._ended(call, ended, hung_up, now))
+        out.append(ended)
         if agent is not None and agent.call_id == call_id:
             self._end_talk(agent, call, now, out)
 
@@ -407,10 +549,17 @@ class Core:
             # The agent is on the line; now the customer's phone rings (`CallbackAnswered`).
             call.status = CallStatus.DIALING
             call.record = replace(call.record, disposition="dialing")
+            out.append(
+                CustomerDialled(
+                    call.record.call_id, agent.number, call.record.queue, _kind(call), now
+                )
+            )
         else:
             call.status = CallStatus.TALKING
             call.record = replace(call.record, answered_at=now, disposition="answered")
             self._service[call.record.queue].answered(now - call.record.entered_at, now)
+            self._leave_present(call)
+            out.append(self._connected(call, agent.number, event.agent_channel, now))
         self._transition(agent, Trigger.ANSWER, now, out)
         out.append(call.record)
 
@@ -423,6 +572,8 @@ class Core:
         agent.call_id = None
         call = self.calls.get(call_id)
         queue = self.queues[call.record.queue].config if call is not None else None
+        if call is not None and call.status is CallStatus.RINGING:
+            out.append(self._offer_ended(call, number, _failure(reason), now))
         if reason == "no-answer" and (queue is None or queue.pause_on_no_answer):
             self._transition(agent, Trigger.NO_ANSWER, now, out, reason="no-answer")
         elif reason == "unavailable":
@@ -441,7 +592,7 @@ class Core:
                 self._on_callbacks.discard(call_id)
                 self._pending_callbacks.add((call.key.entered_at, call.key.seq, call_id))
             elif state.config.leave_when_empty and state.capable == 0 and not call.callback:
-                self._leave(call, "empty", state.config.on_empty, now, out)
+                self._leave(call, ExitReason.EMPTY, state.config.on_empty, now, out)
             else:
                 self._catch_up(call, now, out)
 
@@ -459,8 +610,47 @@ class Core:
             return
         if call is not None and call.status is CallStatus.TALKING:
             self._forget(event.call_id)
-            out.append(replace(call.record, ended_at=now, hangup_side="agent"))
+            ended = replace(call.record, ended_at=now, hangup_side="agent")
+            out.append(self._ended(call, ended, HangupSide.AGENT, now))
+            out.append(ended)
         self._end_talk(agent, call, now, out)
+
+    # -- facts about offers and talks -----------------------------------------------------
+    def _offer_ended(self, call: Call, agent: str, reason: OfferFailure, now: float) -> OfferEnded:
+        ring = now - call.ring_started if call.ring_started is not None else 0.0
+        call.ring_started = None
+        return OfferEnded(
+            call.record.call_id, agent, call.record.queue, reason, round(ring, 3), _kind(call), now
+        )
+
+    def _connected(self, call: Call, agent: str, channel: str, now: float) -> CallConnected:
+        ring = now - call.ring_started if call.ring_started is not None else 0.0
+        record = call.record
+        return CallConnected(
+            record.call_id,
+            agent,
+            record.queue,
+            channel,
+            record.entered_at,
+            call.queued_at,
+            round(ring, 3),
+            _kind(call),
+            now,
+        )
+
+    def _ended(self, call: Call, ended: CallRecord, side: HangupSide, now: float) -> CallEnded:
+        return CallEnded(
+            ended.call_id,
+            ended.queue,
+            ended.agent,
+            side,
+            Disposition(ended.disposition),
+            ended.answered_at,
+            call.queued_at,
+            call.origposition,
+            _kind(call),
+            now,
+        )
 
     def _end_talk(self, agent: Agent, call: Call | None, now: float, out: list[Decision]) -> None:
         if agent.state is not AgentState.ON_CALL:
@@ -510,10 +700,21 @@ class Core:
             and trigger is not Trigger.CANCEL
         ):
             agent.idle_since = now
+        agent.served = agent.serves()
         out.append(
-            AgentStateChanged(agent.number, old.value, new.value, agent.reason, now, agent.serves())
+            AgentStateChanged(agent.number, old.value, new.value, agent.reason, now, agent.served)
         )
         self._refresh(agent, now, out)
+
+    def _queues_changed(self, agent: Agent, now: float, out: list[Decision]) -> None:
+        """Report a change of the queues a logged-in agent serves (queue_log members)."""
+        new = agent.serves()
+        if new == agent.served:
+            return
+        old, agent.served = agent.served, new
+        if agent.state is not AgentState.LOGGED_OUT:
+            paused = agent.state is AgentState.NOT_READY
+            out.append(AgentQueuesChanged(agent.number, old, new, paused, now))
 
     def _close_handle_time(self, agent: Agent, now: float) -> None:
         """Wrap-up is over: talk + wrap-up of the call is one handle-time sample of its queue."""
@@ -701,8 +902,23 @@ class Core:
         queue = state.config
         self._unindex_call(call)
         state.rr_last = agent.number
+        if call.scheduled and call.record.offers == 0:
+            record = call.record  # a scheduled callback becomes a call when first offered
+            out.append(
+                CallArrived(
+                    record.call_id,
+                    record.caller,
+                    record.hotline,
+                    record.queue,
+                    0,
+                    _kind(call),
+                    record.entered_at,
+                    now,
+                )
+            )
         call.status = CallStatus.RINGING
         call.agent = agent.number
+        call.ring_started = now
         call.record = replace(
             call.record, agent=agent.number, disposition="ringing", offers=call.record.offers + 1
         )
@@ -722,6 +938,7 @@ class Core:
                 kind=call.kind,
                 entered_at=call.record.entered_at,
                 hotline=call.record.hotline,
+                attempt=call.record.offers,
             )
         )
         out.append(call.record)
@@ -766,6 +983,7 @@ class Core:
             for agent in self.agents.values():
                 if agent.role == "supervisor":
                     agent.called_in = new.supervisors_called_in
+                    self._queues_changed(agent, now, out)
                     self._refresh(agent, now, out)
         return True
 
@@ -792,12 +1010,15 @@ class Core:
         number = call.record.caller.removeprefix("+")
         if not (number.isascii() and number.isdigit()):
             raise Refused("the caller's number is unknown: nothing to call back")
+        position = self._leave_present(call)
+        left = self._left(call, LeaveReason.VIRTUAL_HOLD, position, HangupSide.CALLER, now)
         call.kind = "virtual-hold"
         call.number = call.record.caller
         call.channel = ""
         call.announce_token += 1  # no more announcements: nobody is on hold
         call.record = replace(call.record, kind="virtual-hold")
         out.append(call.record)
+        out.append(left)
         out.append(
             CallbackRequested(
                 call_id=call_id,
@@ -882,6 +1103,7 @@ class Core:
             return
         call.status = CallStatus.TALKING
         call.record = replace(call.record, answered_at=now, disposition="answered")
+        out.append(self._connected(call, call.agent, "", now))
         out.append(call.record)
         out.append(self._attempt(call, call.agent, "answered", None, now))
 
@@ -896,9 +1118,11 @@ class Core:
         retry_at = None if last else now + settings.retry_gap_seconds
         out.append(self._attempt(call, call.agent, outcome, retry_at, now))
         self._forget(call_id)
-        out.append(
-            replace(call.record, ended_at=now, disposition="callback-failed", hangup_side="system")
+        ended = replace(
+            call.record, ended_at=now, disposition="callback-failed", hangup_side="system"
         )
+        out.append(self._ended(call, ended, HangupSide.SYSTEM, now))
+        out.append(ended)
         agent = self.agents[call.agent]
         if agent.call_id == call_id:
             self._end_talk(agent, call, now, out)
@@ -949,9 +1173,30 @@ class Core:
         for call in self.calls.values():
             call.indexed = False
             if call.record.queue not in self.queues:
+                old = call.record.queue
                 call.record = replace(call.record, queue=first)
                 call.visited.append(first)
+                out.append(
+                    CallMoved(
+                        call.record.call_id,
+                        call.channel,
+                        old,
+                        first,
+                        ExitReason.REMOVED,
+                        0,
+                        call.origposition,
+                        call.queued_at,
+                        _kind(call),
+                        now,
+                    )
+                )
+                call.present = False
+                if call.status in (CallStatus.WAITING, CallStatus.RINGING) and not call.callback:
+                    call.queued_at = now
+                    call.origposition = self._join_present(call, self.queues[first])
                 out.append(call.record)
+            elif call.present:
+                self.queues[call.record.queue].present.add((call.key, call.record.call_id))
             plan = self.queues[call.record.queue].plan
             call.stage = min(call.stage, len(plan.steps))
             call.tier = plan.stage_tier[call.stage]
@@ -959,6 +1204,7 @@ class Core:
                 self._index_call(call)
                 waiting.append(call)
         for agent in self.agents.values():
+            self._queues_changed(agent, now, out)
             self._refresh(agent, now, out)
         for call in waiting:
             if call.record.call_id in self.calls:
@@ -985,6 +1231,18 @@ class Core:
             },
         }
         return view
+
+
+def _kind(call: Call) -> CallKind:
+    return CallKind(call.kind)
+
+
+def _failure(reason: str) -> OfferFailure:
+    """An adapter's failure reason as the vocabulary; an unknown one is a failed originate."""
+    try:
+        return OfferFailure(reason)
+    except ValueError:
+        return OfferFailure.FAILED
 
 
 class Refused(Exception):

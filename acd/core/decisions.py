@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from acd.core.facts import Fact
+
 
 @dataclass(frozen=True, slots=True)
 class Offer:
@@ -23,6 +25,7 @@ class Offer:
     # When the caller entered (for the screen pop's "waited" and the web's views).
     entered_at: float = 0.0
     hotline: str = ""
+    attempt: int = 1  # offers made for this call, this one included
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,4 +309,5 @@ Decision = (
     | RuleChanged
     | CallbackAttempt
     | CallbackRequested
+    | Fact
 )

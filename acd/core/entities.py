@@ -54,6 +54,15 @@ class Call:
     callback_id: int | None = None
     attempt: int = 0  # dials made before this one
     not_after: float | None = None  # business hours end: a scheduled callback is not dialled later
+    # What the facts report (see acd.core.facts): the queue asked for on arrival, when the
+    # call reached its current queue, its place when it joined that queue's line, whether it
+    # is counted there as app_queue counts callers (`QueueState.present`), and when the
+    # agent's phone started ringing.
+    requested: str = ""
+    queued_at: float = 0.0
+    origposition: int = 0
+    present: bool = False
+    ring_started: float | None = None
 
     @property
     def callback(self) -> bool:
@@ -87,6 +96,8 @@ class Agent:
     called_in: bool = False
     # Queues a supervisor moved the agent to (`SetQueues`); None: where the skills fit.
     only_queues: frozenset[str] | None = None
+    # The queues last reported as served (AgentStateChanged / AgentQueuesChanged).
+    served: tuple[str, ...] = ()
     # For least-occupied: time on-call and in wrap-up since the last login.
     login_at: float = 0.0
     busy_seconds: float = 0.0
@@ -127,7 +138,17 @@ class Agent:
 class QueueState:
     """A queue's config and plan with its indexes: agents by tier, waiting calls by tier."""
 
-    __slots__ = ("bands", "capable", "config", "groups", "handle_time", "line", "plan", "rr_last")
+    __slots__ = (
+        "bands",
+        "capable",
+        "config",
+        "groups",
+        "handle_time",
+        "line",
+        "plan",
+        "present",
+        "rr_last",
+    )
 
     def __init__(self, config: QueueConfig, handle_time: HandleTime) -> None:
         self.config = config
@@ -138,6 +159,9 @@ class QueueState:
         # groups[t]: waiting calls whose current tier is t.
         self.groups: list[Ordered[CallEntry]] = [Ordered() for _ in self.plan.tiers]
         self.line = WaitingLine()
+        # Callers in the queue as app_queue counts them (queue_log positions): inbound callers
+        # holding a channel, waiting or being offered, from joining until answered or gone.
+        self.present: Ordered[CallEntry] = Ordered()
         # Logged-in agents on the queues who fit some tier: the queue's staff.
         self.capable = 0
         self.rr_last: str | None = None

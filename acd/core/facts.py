@@ -115,6 +115,7 @@ class CallLeft:
     side: HangupSide
     kind: CallKind
     at: float
+    goodbye_prompt: str | None = None  # what the caller hears on the way out
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,17 @@ class OfferEnded:
     queue: str
     reason: OfferFailure
     ring_seconds: float
+    kind: CallKind
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDialled:
+    """A callback's agent answered and is on the line; now the customer's phone rings."""
+
+    call_id: str
+    agent: str
+    queue: str
     kind: CallKind
     at: float
 
@@ -192,6 +204,7 @@ Fact = (
     | CallMoved
     | CallLeft
     | OfferEnded
+    | CustomerDialled
     | CallConnected
     | CallEnded
     | AgentQueuesChanged

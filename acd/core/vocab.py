@@ -53,6 +53,7 @@ class ExitReason(StrEnum):
     TIMEOUT = "timeout"
     FULL = "full"
     EMPTY = "empty"
+    REMOVED = "removed"  # a reload took the queue away
 
 
 class LeaveReason(StrEnum):
