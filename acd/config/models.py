@@ -1,27 +1,40 @@
 """The shape of `dialplans/`: what ops may write, with the seeds' rules as defaults.
 
-Every model forbids unknown keys: a typo in a YAML file must be an error, not a setting that
-silently does nothing.
+Every model forbids unknown keys (`Strict`): a typo in a YAML file must be an error, not a
+setting that silently does nothing. This module holds the contact centre itself (the centre,
+queues, agents, hotlines and their menus, callbacks) and the root `Config`; the engine's own
+settings are in `adapters`, business hours in `schedule`, queue-depth rules in `rules`. Their
+names are imported here too, so `from acd.config.models import X` works for any shape.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-if TYPE_CHECKING:
-    from ivr.schedule import ScheduleConfig
-
-NAME = r"^[a-z][a-z0-9_-]{0,39}$"
-Name = Annotated[str, Field(pattern=NAME)]
-Digits = Annotated[str, Field(pattern=r"^[0-9*#]{1,20}$")]
-SkillLevel = Annotated[int, Field(ge=1, le=5)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from acd.config.adapters import (
+    AgiSettings,
+    AmiSettings,
+    AsteriskSettings,
+    EngineSettings,
+    HttpSettings,
+    MqttSettings,
+    SipSettings,
+)
+from acd.config.base import NAME, Digits, Name, SkillLevel, Strict
+from acd.config.rules import (
+    WINDOWED_METRICS,
+    RuleAction,
+    RuleActionKind,
+    RuleCondition,
+    RuleConfig,
+    RuleMetric,
+    RuleOp,
+    RuleScope,
+)
+from acd.config.schedule import ScheduleConfig
 
 
 class Centre(Strict):
@@ -34,138 +47,13 @@ class Centre(Strict):
     # The seeds: a "dissatisfied" rating -> the team lead listens within 2 hours.
     review_within_hours: float = Field(default=2.0, gt=0)
     # `*43` + this key pauses an agent with the reason; `*43` alone means "break".
-    pause_reasons: dict[Annotated[str, Field(pattern=r"^[0-9]$")], str] = {
-        "1": "break",
-        "2": "lunch",
-        "3": "training",
-        "4": "meeting",
-    }
+    pause_reasons: dict[Annotated[str, Field(pattern=r"^[0-9]$")], str] = Field(
+        default={"1": "break", "2": "lunch", "3": "training", "4": "meeting"}
+    )
     # Pause reasons that are breaks: refused while a rule suspends breaks (the seeds: "8
     # callers waiting, sustained for 30 minutes -> ... suspend agents' breaks"), and agents
     # on one are asked back. Training and meetings are not breaks.
-    break_reasons: list[str] = ["break", "lunch"]
-
-
-class AmiSettings(Strict):
-    # Loopback unless configured: AMI can originate calls, it must never face a network.
-    host: str = "127.0.0.1"
-    port: int = Field(default=5038, ge=1, le=65535)
-    username: str = "acd"
-    ping_interval: float = Field(default=10.0, gt=0)
-    ping_timeout: float = Field(default=5.0, gt=0)
-
-
-class AgiSettings(Strict):
-    host: str = "127.0.0.1"
-    port: int = Field(default=4573, ge=1, le=65535)
-
-
-class HttpSettings(Strict):
-    """The wallboard, supervisor console and agent page (acd/web)."""
-
-    enabled: bool = True
-    # Loopback unless configured: these pages pause agents and listen in on calls. Put a
-    # TLS reverse proxy in front (and set secure_cookies) before opening them to a network.
-    host: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=1, le=65535)
-    # A login lasts this long, then the user signs in again (a shift plus a margin).
-    session_hours: float = Field(default=12.0, gt=0, le=24 * 7)
-    # Send the session cookie over HTTPS only: on when a TLS proxy serves the pages.
-    secure_cookies: bool = False
-
-
-class MqttSettings(Strict):
-    """The MQTT broker the engine publishes its events to (wallboards, agent desktops).
-
-    See docs/events.md for the topics. The password never sits in YAML: it comes from the
-    environment variable `password_env` or from `password_file` (owner-only).
-    """
-
-    # Loopback unless configured; mqtts:// for TLS (port 8883 unless given).
-    url: str = "mqtt://127.0.0.1:1883"
-    username: str | None = None
-    password_env: str = "ACD_MQTT_PASSWORD"
-    password_file: str | None = None
-    # TLS: the CA that signed the broker's certificate (else the system's), and a client
-    # certificate with its key for brokers that require one.
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    # Every topic starts with it: "acd/calls/...". Several centres can share a broker.
-    topic_prefix: str = Field(default="acd", pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
-    # None: a random id per connection, so two engines never kick each other off the broker.
-    client_id: str | None = None
-    # Messages held while the broker is away; past this the oldest are dropped (and counted):
-    # the engine never waits for the broker.
-    queue_size: int = Field(default=10000, ge=1)
-    # A publish not acknowledged by then counts as a lost connection (and is sent again).
-    publish_timeout: float = Field(default=5.0, gt=0)
-    # The screen pop waits this long for the caller's history; then it goes without it.
-    screen_pop_timeout: float = Field(default=0.5, gt=0)
-
-    @field_validator("url")
-    @classmethod
-    def _mqtt_url(cls, value: str) -> str:
-        if not re.match(r"^mqtts?://(\[[0-9A-Fa-f:.]+\]|[^/@:\[\]]+)(:\d{1,5})?/?$", value):
-            raise ValueError(
-                "must be mqtt://HOST[:PORT] or mqtts://HOST[:PORT], without credentials "
-                "(the password comes from password_env or password_file)"
-            )
-        return value
-
-    @model_validator(mode="after")
-    def _cert_with_key(self) -> MqttSettings:
-        if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError("cert_file and key_file go together")
-        if (self.ca_file or self.cert_file) and not self.url.startswith("mqtts://"):
-            raise ValueError("ca_file and cert_file are for TLS: use an mqtts:// url")
-        return self
-
-
-class EngineSettings(Strict):
-    state_dir: str = ".lab"
-    # None: SQLite in the state dir, the embedded default.
-    database_url: str | None = None
-    # Asterisk-format queue_log (for existing queue reporting tools), relative to state_dir
-    # unless absolute; None writes none.
-    queue_log: str | None = "queue_log"
-    ami: AmiSettings = AmiSettings()
-    agi: AgiSettings = AgiSettings()
-    http: HttpSettings = HttpSettings()
-    # None: no events are published (metrics are always kept).
-    mqtt: MqttSettings | None = None
-
-
-class AsteriskSettings(Strict):
-    # Where `acd render` writes the generated include files.
-    conf_dir: str = "asterisk-conf/generated"
-    # Asterisk's sounds directory: prompts are rendered into its `acd/` folder.
-    sounds_dir: str = ".lab/root/usr/share/asterisk/sounds"
-    # Messages and recordings, as Asterisk sees the folder and as the engine sees it (the same
-    # path unless Asterisk runs in a chroot or container, like the lab's).
-    spool_dir: str = "/var/spool/asterisk/acd"
-    spool_dir_local: str = ".lab/root/var/spool/asterisk/acd"
-    # Longest a caller holds with no engine decision before the dialplan's fallback route.
-    max_hold_seconds: int = Field(default=1800, ge=10)
-
-
-class SipSettings(Strict):
-    bind: str = "127.0.0.1"
-    port: int = Field(default=5060, ge=1, le=65535)
-    # Where callers' calls come from (a trunk or test caller). Agents are identified by their
-    # username first, so an agent on the same address is still an agent, not a caller.
-    caller_match: list[str] = ["127.0.0.1"]
-    # OPTIONS pings to agents' phones; 0 relies on registration expiry alone.
-    qualify_seconds: int = Field(default=30, ge=0)
-    codecs: list[str] = ["ulaw", "alaw"]
-    # Phones behind NAT need Asterisk to reach them at the address their REGISTER came from;
-    # on a LAN the Contact they send is right, and rewriting it would break phones that
-    # register from one port and take calls on another.
-    agents_behind_nat: bool = False
-    # Where partners' numbers are dialled for IVR transfers (host:port of a SIP trunk).
-    partners_trunk: str = "127.0.0.1:5099"
-    # Where customers' numbers are dialled for callbacks (host:port of the outbound trunk).
-    outbound_trunk: str = "127.0.0.1:5098"
+    break_reasons: list[str] = Field(default=["break", "lunch"])
 
 
 class ExpansionStep(Strict):
@@ -230,7 +118,7 @@ class QueueConfig(Strict):
     # Among matching ready agents: highest skill match first, then this.
     strategy: Strategy = "longest-idle"
     # Widening steps over wait time, in order of after_seconds.
-    expansion: list[ExpansionStep] = []
+    expansion: list[ExpansionStep] = Field(default=[])
     max_wait_seconds: float | None = Field(default=None, gt=0)
     on_timeout: QueueExit | None = None
     max_waiting: int | None = Field(default=None, ge=1)
@@ -253,7 +141,7 @@ class QueueConfig(Strict):
 class AgentConfig(Strict):
     number: Annotated[str, Field(pattern=r"^[0-9]{2,10}$")]  # the seeds' work number
     name: str = ""
-    skills: dict[str, SkillLevel] = {}
+    skills: dict[str, SkillLevel] = Field(default={})
     role: Literal["agent", "supervisor"] = "agent"
     trainee: bool = False
     # Log the agent in when the engine starts (lab and small sites); otherwise they log in
@@ -417,90 +305,6 @@ class CallbackSettings(Strict):
     max_agents: int | None = Field(default=None, ge=0)
 
 
-RuleMetric = Literal[
-    "waiting", "longest_wait", "ready_agents", "service_level", "answered", "abandoned"
-]
-# Metrics counted over a sliding window of recent calls (`window_seconds`).
-WINDOWED_METRICS = frozenset({"service_level", "answered", "abandoned"})
-RuleOp = Literal[">=", ">", "<=", "<", "==", "!="]
-RuleScope = Annotated[str, Field(pattern=r"^(\*|[a-z][a-z0-9_-]{0,39})$")]
-
-
-class RuleCondition(Strict):
-    """One comparison of a queue metric, e.g. `{metric: waiting, op: ">=", value: 8}`.
-
-    `waiting` counts callers not yet answered; `longest_wait` is the seconds the oldest of them
-    has waited; `ready_agents` agents free to take a call; `service_level` the share (0-1) of
-    calls in the last `window_seconds` answered within the queue's `service_level_seconds`
-    (callers who gave up sooner than that are not counted); `answered` / `abandoned` count
-    calls in that window. A value that is not known (no calls in the window) never holds.
-    """
-
-    metric: RuleMetric
-    op: RuleOp
-    value: float
-    # None: half an hour, for the metrics that have a window.
-    window_seconds: float | None = Field(default=None, gt=0, le=86400)
-
-    @property
-    def window(self) -> float:
-        return 1800.0 if self.window_seconds is None else self.window_seconds
-
-    @model_validator(mode="after")
-    def _window_only_where_counted(self) -> RuleCondition:
-        if self.window_seconds is not None and self.metric not in WINDOWED_METRICS:
-            raise ValueError(f"window_seconds applies to {sorted(WINDOWED_METRICS)} only")
-        if self.metric == "service_level" and not 0 <= self.value <= 1:
-            raise ValueError("service_level is a share from 0 to 1 (0.8 for 80%)")
-        return self
-
-
-RuleActionKind = Literal[
-    "suspend-callbacks", "suspend-breaks", "call-in-supervisors", "cap-callback-agents", "alert"
-]
-
-
-class RuleAction(Strict):
-    """What a fired rule makes the centre do, undone when it clears.
-
-    Actions apply to the whole centre whatever the rule's scope: the scope is what a rule
-    watches. `cap-callback-agents` needs `value` (the most agents on callbacks at once; with
-    several such rules active the lowest cap wins); `alert` needs `message`.
-    """
-
-    kind: RuleActionKind
-    value: int | None = Field(default=None, ge=0)
-    message: str | None = None
-
-    @model_validator(mode="after")
-    def _arguments(self) -> RuleAction:
-        if (self.kind == "cap-callback-agents") != (self.value is not None):
-            raise ValueError("value goes with cap-callback-agents, and only with it")
-        if (self.kind == "alert") != (self.message is not None):
-            raise ValueError("message goes with alert, and only with it")
-        return self
-
-
-class RuleConfig(Strict):
-    """A queue-depth rule (the seeds' peak plan): fires once every `when` condition has held
-    without a break for `sustained_seconds`, clears once `clear_when` (default: `when` no
-    longer holding) has held for `clear_sustained_seconds`. A rule never clears while its
-    `when` still holds, so overlapping conditions cannot make it flap.
-
-    `scope` is a queue name, or "*" for the whole centre (callers waiting in every queue).
-    Durations are in seconds (1800 is 30 minutes).
-    """
-
-    name: Name
-    description: str = ""
-    scope: RuleScope = "*"
-    when: list[RuleCondition] = Field(min_length=1)
-    sustained_seconds: float = Field(default=0.0, ge=0)
-    clear_when: list[RuleCondition] | None = Field(default=None, min_length=1)
-    clear_sustained_seconds: float = Field(default=0.0, ge=0)
-    actions: list[RuleAction] = Field(min_length=1)
-
-
 class Config(Strict):
     centre: Centre = Centre()
     engine: EngineSettings = EngineSettings()
@@ -508,12 +312,12 @@ class Config(Strict):
     asterisk: AsteriskSettings = AsteriskSettings()
     skills: dict[Name, str] = Field(min_length=1)
     queues: list[QueueConfig] = Field(min_length=1)
-    agents: list[AgentConfig] = []
+    agents: list[AgentConfig] = Field(default=[])
     hotlines: list[HotlineConfig] = Field(min_length=1)
-    prompts: dict[Name, PromptText] = {}
+    prompts: dict[Name, PromptText] = Field(default={})
     callbacks: CallbackSettings = CallbackSettings()
     # Queue-depth rules (dialplans/rules.yaml): the seeds' peak plan.
-    rules: list[RuleConfig] = []
+    rules: list[RuleConfig] = Field(default=[])
 
     def queue(self, name: str) -> QueueConfig:
         for queue in self.queues:
@@ -528,12 +332,54 @@ class Config(Strict):
         raise KeyError(name)
 
 
-def _resolve_forward_refs() -> None:
-    # ivr.schedule builds on `Strict` from this module, so it is imported after it exists.
-    from ivr.schedule import ScheduleConfig
-
-    HotlineConfig.model_rebuild(_types_namespace={"ScheduleConfig": ScheduleConfig})
-    Config.model_rebuild(_types_namespace={"ScheduleConfig": ScheduleConfig})
-
-
-_resolve_forward_refs()
+# The shapes other modules define, importable from here as they always were.
+__all__ = [
+    "NAME",
+    "WINDOWED_METRICS",
+    "AfterHours",
+    "AgentConfig",
+    "AgiSettings",
+    "AmiSettings",
+    "AsteriskSettings",
+    "Back",
+    "CallbackSettings",
+    "CallbackSpec",
+    "Centre",
+    "Config",
+    "Digits",
+    "EngineSettings",
+    "ExpansionStep",
+    "Goodbye",
+    "GotoMenu",
+    "GotoQueue",
+    "HotlineConfig",
+    "HttpSettings",
+    "LeaveMessage",
+    "MenuAction",
+    "MenuConfig",
+    "MessageSpec",
+    "MqttSettings",
+    "Name",
+    "PromptText",
+    "QueueConfig",
+    "QueueExit",
+    "RecordingPolicy",
+    "Repeat",
+    "RequestCallback",
+    "RuleAction",
+    "RuleActionKind",
+    "RuleCondition",
+    "RuleConfig",
+    "RuleMetric",
+    "RuleOp",
+    "RuleScope",
+    "ScheduleConfig",
+    "SilenceRule",
+    "SipSettings",
+    "SkillLevel",
+    "Strategy",
+    "Strict",
+    "SurveyConfig",
+    "Transfer",
+    "TransferSpec",
+]

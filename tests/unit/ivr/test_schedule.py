@@ -11,13 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from ivr.schedule import (
+from acd.config.schedule import (
     SEEDS_SCHEDULE,
     WEEKDAYS,
     Period,
     ScheduleConfig,
     Season,
     SpecialDay,
+)
+from ivr.schedule import (
     add_working_days,
     closes_at,
     describe_hours,
