@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, or_, select
@@ -30,7 +30,7 @@ from acd.config.models import Config
 from acd.core import events as ev
 from acd.privacy import mask_number
 from acd.records.models import CallbackRow, make_engine
-from ivr.schedule import closes_at, is_open
+from ivr.schedule import closes_at, due_by, is_open
 
 log = logging.getLogger("acd.dialer")
 
@@ -188,14 +188,9 @@ async def add_callback(
 ) -> dict[str, Any]:
     """Store a callback for the dialer, due by the close of business `within_working_days`
     after `now` on the hotline's calendar (the seeds: revisits "within 1 working day")."""
-    from ivr.schedule import add_working_days
-
     config.queue(queue)  # KeyError: unknown queue
-    schedule = config.hotline(hotline).schedule
-    if schedule is not None:
-        due = add_working_days(schedule, now, within_working_days)
-    else:
-        due = now + timedelta(days=max(within_working_days, 1))
+    config.hotline(hotline)  # KeyError: unknown hotline
+    due = due_by(config.calendar_for(hotline), now, within_working_days)
     row = {
         "call_id": call_id,
         "caller": number,

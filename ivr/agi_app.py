@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from acd.agi import AgiHangup, AgiSession
@@ -26,7 +26,7 @@ from acd.core.decisions import (
 from acd.privacy import mask_number
 from acd.prompts import sound_name
 from ivr.flow import Callback, Collect, Enqueue, Hangup, IvrFlow, Listen, Message, TransferOut
-from ivr.schedule import add_working_days
+from ivr.schedule import due_by
 
 log = logging.getLogger("acd.ivr")
 ALL_KEYS = "0123456789*#"
@@ -164,11 +164,8 @@ class _Call:
         return (await self.session.get_variable("WAITSTATUS")) == "NOISE"
 
     def due(self, now: float, working_days: int) -> float:
-        when = datetime.fromtimestamp(now, tz=UTC)
-        schedule = self.hotline.schedule
-        if schedule is None:
-            return (when + timedelta(days=max(working_days, 1))).timestamp()
-        return add_working_days(schedule, when, working_days).timestamp()
+        calendar = self.config.calendar_for(self.hotline.name)
+        return due_by(calendar, datetime.fromtimestamp(now, tz=UTC), working_days).timestamp()
 
     async def record(self, max_seconds: int) -> tuple[str, float] | None:
         """Record a message; returns (path as Asterisk sees it, seconds) or None if empty."""

@@ -200,25 +200,32 @@ def _reached(zone: ZoneInfo, naive: dt.datetime) -> dt.datetime:
     return high
 
 
-def add_working_days(schedule: ScheduleConfig, when: dt.datetime, n: int) -> dt.datetime:
-    """The close of business on the n-th working day after `when`'s local date.
+def due_by(schedule: ScheduleConfig, when: dt.datetime, working_days: int) -> dt.datetime:
+    """When a promise made at `when` to act "within `working_days` working days" falls due.
 
-    A due time for promises like "we call back within five working days": the day of the call
-    does not count, holidays and non-working weekdays are skipped, and a special day with hours
-    (a working Saturday) counts. n=0 means the close of business today, or of the next working
-    day when today is closed; it may already be past. The deadline is the end of the day's last
-    period, since the callback has to happen while agents are in.
+    The one due-date rule (IVR callbacks, `acd callback add`, complaints), in the schedule's zone:
+    the close of business on the n-th working day after `when`'s local date. The day of the
+    request does not count (a promise made at 17:59 must not fall due a minute later), holidays
+    and non-working weekdays are skipped, a special day with hours (a working Saturday) counts,
+    and the deadline is the end of that day's last period, since the work has to happen while
+    agents are in. n=0 means the close of business today, or of the next working day when today
+    is closed; after closing time that is already past, which is the truth about such a promise.
+
+    A line without a schedule is open around the clock: pass `around_the_clock(zone)` (what
+    `Config.calendar_for` gives such a hotline) and every day counts and closes at midnight, so
+    the same promise is dated by the same rule whether the line keeps hours or not. (The copies
+    this replaces fell back to "now + n days", or "now + max(n, 1) days", for such lines.)
     """
-    if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
+    if working_days < 0:
+        raise ValueError(f"working_days must be >= 0, got {working_days}")
     zone = schedule.zone
     day = _local_naive(zone, _aware(when)).date()
-    if n == 0:
+    if working_days == 0:
         while not hours_on(schedule, day):
             day += _DAY
     else:
         counted = 0
-        while counted < n:
+        while counted < working_days:
             day += _DAY
             if hours_on(schedule, day):
                 counted += 1

@@ -34,7 +34,7 @@ from acd.config.rules import (
     RuleOp,
     RuleScope,
 )
-from acd.config.schedule import ScheduleConfig
+from acd.config.schedule import ScheduleConfig, around_the_clock
 
 
 class Centre(Strict):
@@ -330,6 +330,35 @@ class Config(Strict):
             if hotline.name == name:
                 return hotline
         raise KeyError(name)
+
+    def agent(self, number: str) -> AgentConfig | None:
+        """The agent with this work number, or None when the config has no such agent.
+
+        None rather than KeyError (unlike `queue` and `hotline`): queue and hotline names come
+        from the config itself and are cross-checked when it loads, so a missing one is a bug,
+        while an agent number comes from outside (a phone, a login, a CLI argument, the
+        records of a call taken before the agent left) and an unknown one is an ordinary
+        answer every caller has to handle. Numbers are unique in a loaded config (`acd check`
+        refuses duplicates); in a hand-built one the first listed wins.
+        """
+        for agent in self.agents:
+            if agent.number == number:
+                return agent
+        return None
+
+    def calendar_for(self, hotline: str) -> ScheduleConfig:
+        """The business calendar a hotline's promises are dated on ("within 5 working days").
+
+        Its schedule; a hotline without one is open around the clock (every day a working day,
+        closing at midnight), in the centre's time zone since it has none of its own. A name the
+        config no longer has (a call recorded before a hotline was renamed) gets the centre's
+        calendar too: a due date must still be given, and the centre is where the call was.
+        """
+        try:
+            schedule = self.hotline(hotline).schedule
+        except KeyError:
+            schedule = None
+        return schedule if schedule is not None else around_the_clock(self.centre.timezone)
 
 
 # The shapes other modules define, importable from here as they always were.

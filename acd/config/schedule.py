@@ -166,6 +166,21 @@ class ScheduleConfig(Strict):
         return ZoneInfo(self.timezone)  # ZoneInfo caches instances: cheap to call each time
 
 
+def around_the_clock(timezone: str) -> ScheduleConfig:
+    """Every day a working day, open 00:00-24:00: what a hotline without a schedule means.
+
+    Written as a schedule, so a line that is always open is reasoned about by the same rules as
+    any other (a working day closes at midnight) instead of by a special case at each caller.
+    """
+    return ScheduleConfig(
+        timezone=timezone,
+        working_days=list(WEEKDAYS),
+        seasons=[
+            Season(name="all year", from_date="01-01", open=[Period(start="00:00", end="24:00")])
+        ],
+    )
+
+
 def _summer() -> list[Period]:
     return [Period(start="09:00", end="12:00"), Period(start="13:30", end="18:00")]
 

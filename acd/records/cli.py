@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from acd.config.models import Config
@@ -189,15 +189,13 @@ def cmd_note(args: argparse.Namespace) -> int:
 
 
 def complaint_due(config: Config, hotline: str, now: datetime) -> datetime:
-    """When the team lead's call back is due: close of the next working day of the call's
-    hotline (the seeds: within 1 working day), or a day later without a schedule."""
+    """When the team lead's call back is due: close of the next working day on the call's
+    hotline's calendar (the seeds: within 1 working day); see `Config.calendar_for` for a
+    hotline without a schedule or no longer in the config."""
     from acd.records.queries import COMPLAINT_WORKING_DAYS
-    from ivr.schedule import add_working_days
+    from ivr.schedule import due_by
 
-    spec = next((h for h in config.hotlines if h.name == hotline), None)
-    if spec is None or spec.schedule is None:
-        return now + timedelta(days=COMPLAINT_WORKING_DAYS)
-    return add_working_days(spec.schedule, now, COMPLAINT_WORKING_DAYS)
+    return due_by(config.calendar_for(hotline), now, COMPLAINT_WORKING_DAYS)
 
 
 def cmd_complaint(args: argparse.Namespace) -> int:

@@ -18,11 +18,12 @@ from acd.config.schedule import (
     ScheduleConfig,
     Season,
     SpecialDay,
+    around_the_clock,
 )
 from ivr.schedule import (
-    add_working_days,
     closes_at,
     describe_hours,
+    due_by,
     hours_on,
     is_open,
     next_open,
@@ -230,7 +231,7 @@ def test_naive_datetimes_are_refused() -> None:
         lambda: next_open(SEEDS_SCHEDULE, naive),
         lambda: closes_at(SEEDS_SCHEDULE, naive),
         lambda: describe_hours(SEEDS_SCHEDULE, naive),
-        lambda: add_working_days(SEEDS_SCHEDULE, naive, 5),
+        lambda: due_by(SEEDS_SCHEDULE, naive, 5),
     ]
     for call in calls:
         with pytest.raises(ValueError, match="naive"):
@@ -344,18 +345,50 @@ def test_repeated_hour_follows_the_wall_clock() -> None:
     assert second_close.fold == 1
 
 
-# --- add_working_days ---------------------------------------------------------------------
+# --- due_by -----------------------------------------------------------------------------------
+
+
+def test_after_hours_booking_is_due_within_five_working_days() -> None:
+    # The seeds: after hours, "call back within five working days". Booked Friday 09-25 at
+    # 19:00: the weekend (26, 27) and National Day (Oct 1-7) do not count; Mon 28, Tue 29,
+    # Wed 30, Thu 8, Fri 9; due at the close of Fri 10-09, on winter hours (from 10-01).
+    assert due_by(SEEDS_SCHEDULE, sh(2026, 9, 25, 19, 0), 5) == sh(2026, 10, 9, 17, 30)
+
+
+def test_booking_during_hours_does_not_count_its_own_day() -> None:
+    # Thursday 10:00 and Thursday 17:59 are promised the same: the day of the call is not one.
+    assert due_by(SEEDS_SCHEDULE, sh(2026, 6, 4, 10, 0), 1) == sh(2026, 6, 5, 18, 0)
+    assert due_by(SEEDS_SCHEDULE, sh(2026, 6, 4, 17, 59), 1) == sh(2026, 6, 5, 18, 0)
+
+
+def test_a_line_without_hours_counts_every_day_and_closes_at_midnight() -> None:
+    always = around_the_clock("Asia/Shanghai")
+    # Friday 10:00: Saturday is a working day for a line that is always open; it ends at the
+    # midnight into Sunday, Shanghai time.
+    assert due_by(always, sh(2026, 6, 5, 10, 0), 1) == sh(2026, 6, 7, 0, 0)
+    assert due_by(always, sh(2026, 6, 5, 10, 0), 5) == sh(2026, 6, 11, 0, 0)
+    # n=0: by the end of today, not "now" and not tomorrow.
+    assert due_by(always, sh(2026, 6, 5, 23, 0), 0) == sh(2026, 6, 6, 0, 0)
+    # The day is the zone's: Friday 20:00 UTC is Saturday 04:00 in Shanghai.
+    assert due_by(always, utc(2026, 6, 5, 20, 0), 1) == sh(2026, 6, 8, 0, 0)
+
+
+def test_around_the_clock_is_always_open() -> None:
+    always = around_the_clock("Europe/London")
+    assert is_open(always, utc(2026, 3, 29, 1, 30))  # the night the clocks go forward
+    assert is_open(always, utc(2026, 12, 25, 23, 59))
+    assert closes_at(always, utc(2026, 6, 1, 12, 0)) is None
 
 
 def test_five_working_days_skip_the_weekend() -> None:
     # Friday: Mon..Fri of next week; the day of the call does not count.
-    assert add_working_days(SEEDS_SCHEDULE, sh(2026, 6, 5, 20, 0), 5) == sh(2026, 6, 12, 18, 0)
-    assert add_working_days(SEEDS_SCHEDULE, sh(2026, 6, 1, 8, 0), 1) == sh(2026, 6, 2, 18, 0)
+    assert due_by(SEEDS_SCHEDULE, sh(2026, 6, 5, 20, 0), 5) == sh(2026, 6, 12, 18, 0)
+    assert due_by(SEEDS_SCHEDULE, sh(2026, 6, 1, 8, 0), 1) == sh(2026, 6, 2, 18, 0)
 
 
 def test_five_working_days_skip_national_day() -> None:
     # Mon 09-28: Tue 29, Wed 30, [Oct 1-7 holiday], Thu 8, Fri 9, Mon 12 (winter hours).
-    due = add_working_days(SEEDS_SCHEDULE, sh(2026, 9, 28, 10, 0), 5)
+    due = due_by(SEEDS_SCHEDULE, sh(2026, 9, 28, 10, 0), 5)
     assert due == sh(2026, 10, 12, 17, 30)
     assert due.tzinfo == SHANGHAI
 
@@ -366,23 +399,23 @@ def test_special_working_day_counts_as_a_working_day() -> None:
         {"date": "2026-10-10", "name": "make-up day", "open": [{"start": "09:00", "end": "12:00"}]}
     ]
     special = ScheduleConfig.model_validate(data)
-    assert add_working_days(special, sh(2026, 9, 28, 10, 0), 5) == sh(2026, 10, 10, 12, 0)
+    assert due_by(special, sh(2026, 9, 28, 10, 0), 5) == sh(2026, 10, 10, 12, 0)
 
 
 def test_zero_working_days_is_today_or_the_next_working_day() -> None:
-    assert add_working_days(SEEDS_SCHEDULE, sh(2026, 6, 1, 10, 0), 0) == sh(2026, 6, 1, 18, 0)
-    assert add_working_days(SEEDS_SCHEDULE, sh(2026, 6, 6, 10, 0), 0) == sh(2026, 6, 8, 18, 0)
+    assert due_by(SEEDS_SCHEDULE, sh(2026, 6, 1, 10, 0), 0) == sh(2026, 6, 1, 18, 0)
+    assert due_by(SEEDS_SCHEDULE, sh(2026, 6, 6, 10, 0), 0) == sh(2026, 6, 8, 18, 0)
     with pytest.raises(ValueError):
-        add_working_days(SEEDS_SCHEDULE, sh(2026, 6, 1, 10, 0), -1)
+        due_by(SEEDS_SCHEDULE, sh(2026, 6, 1, 10, 0), -1)
 
 
 def test_working_days_count_from_the_local_date() -> None:
     # Friday 20:00 UTC is already Saturday 04:00 in Shanghai.
-    assert add_working_days(SEEDS_SCHEDULE, utc(2026, 6, 5, 20, 0), 1) == sh(2026, 6, 8, 18, 0)
+    assert due_by(SEEDS_SCHEDULE, utc(2026, 6, 5, 20, 0), 1) == sh(2026, 6, 8, 18, 0)
 
 
 def test_due_time_in_london_uses_the_local_offset_of_that_day() -> None:
-    due = add_working_days(LONDON_OFFICE, utc(2026, 3, 27, 10, 0), 1)  # Fri -> Mon after change
+    due = due_by(LONDON_OFFICE, utc(2026, 3, 27, 10, 0), 1)  # Fri -> Mon after change
     assert due.astimezone(UTC) == utc(2026, 3, 30, 16, 0)  # 17:00 BST
 
 
@@ -488,10 +521,10 @@ def test_closes_at_is_the_first_closed_moment(s: ScheduleConfig, t: dt.datetime)
 
 @settings(max_examples=200, deadline=None)
 @given(any_schedule, instants, st.integers(0, 12), st.integers(0, 12))
-def test_add_working_days_is_monotonic(s: ScheduleConfig, t: dt.datetime, a: int, b: int) -> None:
+def test_due_by_is_monotonic(s: ScheduleConfig, t: dt.datetime, a: int, b: int) -> None:
     low, high = sorted((a, b))
-    first = add_working_days(s, t, low).astimezone(UTC)
-    second = add_working_days(s, t, high).astimezone(UTC)
+    first = due_by(s, t, low).astimezone(UTC)
+    second = due_by(s, t, high).astimezone(UTC)
     assert first <= second
     # n=0 on a closed day is the next working day, the same day as n=1; from 1 on it is strict.
     if 1 <= low < high:
@@ -500,10 +533,8 @@ def test_add_working_days_is_monotonic(s: ScheduleConfig, t: dt.datetime, a: int
 
 @settings(max_examples=200, deadline=None)
 @given(fixed, instants, st.integers(1, 12))
-def test_add_working_days_lands_at_a_close_after_the_call(
-    s: ScheduleConfig, t: dt.datetime, n: int
-) -> None:
-    due = add_working_days(s, t, n)
+def test_due_by_lands_at_a_close_after_the_call(s: ScheduleConfig, t: dt.datetime, n: int) -> None:
+    due = due_by(s, t, n)
     assert due.date() > t.astimezone(s.zone).date()
     assert is_open(s, just_before(due)) and not is_open(s, due)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -144,5 +144,6 @@ def test_a_complaint_is_due_by_the_close_of_the_next_working_day() -> None:
     shanghai = ZoneInfo("Asia/Shanghai")
     now = datetime(2026, 9, 30, 10, 0, tzinfo=shanghai)
     assert complaint_due(config, "home", now) == datetime(2026, 10, 4, 17, 30, tzinfo=shanghai)
-    # A call from a hotline the config no longer has: a plain day.
-    assert complaint_due(config, "gone", now) == now + timedelta(days=1)
+    # A call from a hotline the config no longer has is dated on the centre's calendar, open
+    # around the clock: by the end of the next day, the same rule as any other line.
+    assert complaint_due(config, "gone", now) == datetime(2026, 10, 2, 0, 0, tzinfo=shanghai)
