@@ -41,7 +41,8 @@ from acd.agi import (
     AgiTimeout,
     FastAgiServer,
 )
-from acd.agi.protocol import MAX_HEADER_BYTES, HeaderParser, Notice, ReplyParser
+from acd.agi.environment import MAX_HEADER_BYTES, HeaderParser
+from acd.agi.protocol import Notice, ReplyParser
 
 SCENARIO_LIMIT = 10.0  # no scenario may take longer than this: a hang fails the test
 COMMAND_TIMEOUT = 0.3  # the silent-peer reply kind waits this long
