@@ -18,22 +18,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
-import re
-import ssl
-import stat
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiomqtt
 
 from acd.config.models import MqttSettings
 from acd.core import events as ev
-from acd.live.messages import Item, Message, MessageMapper, complete_screen_pop, iso
+from acd.live.broker import broker_address, read_password, tls_context
+from acd.live.messages import Item, MessageMapper
+from acd.live.topics import Message, complete_screen_pop, iso
 from acd.privacy import mask_number
 
 log = logging.getLogger("acd.mqtt")
@@ -51,38 +48,6 @@ KEEPALIVE_SECONDS = 30
 #: (an agent refusing call after call) must not become a burst of connections: the pops over
 #: this wait, and past their deadline go without.
 LOOKUPS_AT_ONCE = 4
-
-
-def broker_address(url: str) -> tuple[str, int, bool]:
-    """(host, port, tls) of an mqtt:// or mqtts:// url (checked by `MqttSettings`)."""
-    match = re.match(r"^(mqtts?)://(\[([^\]]+)\]|[^/:]+)(?::(\d+))?/?$", url)
-    if match is None:
-        raise ValueError(f"not an mqtt:// or mqtts:// url: {url!r}")
-    tls = match.group(1) == "mqtts"
-    host = match.group(3) or match.group(2)
-    port = int(match.group(4)) if match.group(4) else (8883 if tls else 1883)
-    return host, port, tls
-
-
-def read_password(settings: MqttSettings, environ: Mapping[str, str] = os.environ) -> str | None:
-    """The broker password: `password_file` if set, else the `password_env` variable.
-
-    Read at every connect, so a rotated password is picked up without a restart.
-    """
-    if settings.password_file:
-        path = Path(settings.password_file)
-        if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            log.warning("MQTT password file %s is readable by others: chmod 600 it", path)
-        return path.read_text(encoding="utf-8").strip() or None
-    return environ.get(settings.password_env) or None
-
-
-def tls_context(settings: MqttSettings) -> ssl.SSLContext:
-    """Verifies the broker (against `ca_file`, else the system's CAs); client cert if set."""
-    context = ssl.create_default_context(cafile=settings.ca_file)
-    if settings.cert_file and settings.key_file:
-        context.load_cert_chain(settings.cert_file, settings.key_file)
-    return context
 
 
 def database_lookups(url: str) -> tuple[IvrPathLookup, HistoryLookup]:

@@ -9,17 +9,14 @@ import json
 from typing import Any
 
 from acd.config import Config
-from acd.config.models import ExpansionStep, QueueExit
+from acd.config.models import AgentConfig, ExpansionStep, QueueConfig, QueueExit
 from acd.core import events as ev
-from acd.core.decisions import CallbackAttempt, RuleChanged, SurveyScore
-from acd.live.messages import (
-    Message,
-    MessageMapper,
-    complete_screen_pop,
-    iso,
-    ivr_choices,
-    level,
-)
+from acd.core.core import RING_GRACE
+from acd.core.decisions import CallbackAttempt, RuleChanged
+from acd.live.messages import MessageMapper
+from acd.live.topics import Message, complete_screen_pop, iso, ivr_choices, level
+from acd.records.items import SurveyScore
+from acd.records.timeline import Timeline
 from tests.unit.live.conftest import CALL, CALLER, Centre
 
 T0 = 1_700_000_000.0  # ManualClock's start: 2023-11-14T22:13:20Z
@@ -67,9 +64,9 @@ def test_a_full_call_entered_offered_answered_ended(centre: Centre) -> None:
         ("acd/agents/1001/offer", "offer"),
     ]
     assert topics_and_types(answered) == [
-        ("acd/agents/1001/state", "agent.state"),
         ("acd/calls/1700000000.1", "call.answered"),
         ("acd/queues/general", "call.answered"),
+        ("acd/agents/1001/state", "agent.state"),
     ]
     assert topics_and_types(ended) == [
         ("acd/calls/1700000000.1", "call.ended"),
@@ -357,3 +354,32 @@ def test_an_agent_on_a_break_is_asked_back_on_their_own_topic() -> None:
         "lunch",
         "peak-8",
     )
+
+
+def test_a_ring_timeout_expiring_during_another_callers_event_is_a_no_answer_everywhere(
+    config: Config,
+) -> None:
+    """The core's own ring timer (ring timeout + grace) can expire while the core handles
+    some other caller's event, not a Tick. The MQTT `call.requeued` and the timeline's
+    `offer-failed` both come from the core's one OfferEnded fact, so they give one reason."""
+    config = config.model_copy(
+        update={
+            "queues": [QueueConfig(name="general", skills={"housekeeping": 1}, ring_timeout=15)],
+            "agents": [AgentConfig(number="1001", skills={"housekeeping": 1})],
+            "rules": [],
+        }
+    )
+    centre = Centre(config)
+    timeline = Timeline(lambda: config)
+    centre.ready("1001")
+    centre.call()  # 1001 rings; Asterisk never reports the ring's end
+    centre.clock.advance(config.queue("general").ring_timeout + RING_GRACE)
+    # Another caller arrives: the core settles the expired ring while handling this event.
+    other = ev.CallEntered("1700000000.2", "PJSIP/callers-2", CALLER, "home", "general", 0)
+    messages = centre.send(other)
+    event, decisions, now = centre.steps[-1]
+    step = timeline.feed(event, decisions, now)
+
+    [requeued] = [p for p in on(messages, f"acd/calls/{CALL}") if p["type"] == "call.requeued"]
+    [failed] = [e for e in step.events if e.kind == "offer-failed" and e.call_id == CALL]
+    assert dict(failed.data)["reason"] == requeued["reason"] == "no-answer"

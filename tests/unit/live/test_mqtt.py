@@ -19,9 +19,11 @@ from pydantic import ValidationError
 from acd.config import Config
 from acd.config.models import MqttSettings
 from acd.core import events as ev
-from acd.core.decisions import CallRecord, IvrPath
-from acd.live.messages import Message
-from acd.live.mqtt import MqttPublisher, broker_address, database_lookups, read_password
+from acd.core.decisions import CallRecord
+from acd.live.broker import broker_address, read_password
+from acd.live.mqtt import MqttPublisher, database_lookups
+from acd.live.topics import Message
+from acd.records.items import IvrPath
 from acd.records.migrate import upgrade_async
 from acd.records.writer import RecordWriter
 from tests.unit.live.conftest import (
