@@ -188,6 +188,30 @@ def test_agent_login_pause_unpause_logout_on_each_of_their_queues(config: Config
     ]
 
 
+def test_a_moved_agents_lines_name_the_queues_it_serves_now(config: Config) -> None:
+    """The seeds: the team lead puts people on line at once. A housekeeping agent moved to
+    repairs leaves general and joins repairs in the queue_log, and its pauses from then on
+    are logged on repairs, where it is a member, not on the queue its skills would choose."""
+    two_queues = configured(
+        config,
+        queues=[queue("general"), queue("repairs", skills={"repairs": 1})],
+        agents=[agent("1001", housekeeping=5)],
+    )
+    replay = Replay(two_queues)
+    replay.ready("1001")
+    replay.at(10, ev.SetQueues("1001", ("repairs",)))
+    replay.at(20, ev.AgentPause("1001", "break"))
+    replay.at(30, ev.AgentLogout("1001"))
+    assert replay.lines == [
+        f"{T0}|MANAGER|general|PJSIP/1001|ADDMEMBER|",
+        f"{T0 + 10}|MANAGER|general|PJSIP/1001|REMOVEMEMBER|",
+        f"{T0 + 10}|MANAGER|repairs|PJSIP/1001|ADDMEMBER|",
+        f"{T0 + 20}|NONE|NONE|PJSIP/1001|PAUSEALL|",
+        f"{T0 + 20}|NONE|repairs|PJSIP/1001|PAUSE|break",
+        f"{T0 + 30}|MANAGER|repairs|PJSIP/1001|REMOVEMEMBER|",
+    ]
+
+
 def test_supervisors_are_members_only_while_put_on_the_queues(config: Config) -> None:
     lead = configured(
         config,
