@@ -2,10 +2,12 @@
 
 Replaces panoramisk, whose failure modes (actions that never resolve after a disconnect, pings
 that never time out, a callback error killing the transport) are exactly the ones a contact
-centre cannot afford. `codec` is the sans-I/O wire format, `client` the self-healing connection.
+centre cannot afford. `codec` is the sans-I/O wire format, `client` the self-healing connection
+(`inflight` routes frames to actions, `reconnect` paces and reports reconnects, `errors` says
+why something failed).
 """
 
-from acd.ami.client import AmiClient, AmiDisconnected, AmiError, AmiTimeout, FieldValue
+from acd.ami.client import AmiClient, FieldValue
 from acd.ami.codec import (
     DEFAULT_MAX_FRAME_BYTES,
     AmiException,
@@ -14,6 +16,7 @@ from acd.ami.codec import (
     Message,
     encode_action,
 )
+from acd.ami.errors import AmiDisconnected, AmiError, AmiTimeout
 
 __all__ = [
     "DEFAULT_MAX_FRAME_BYTES",

@@ -4,29 +4,30 @@ The engine must outlive Asterisk restarts, network blips and half-dead TCP sessi
 human: so `run()` never gives up, every failure ends in a reconnect with backoff, and anything
 waiting on the old connection is failed at once instead of hanging. Callbacks supplied by the
 engine are isolated: a bug in one of them is logged, never allowed to take the link down.
+Routing frames to their actions is `acd.ami.inflight`, the wait and the log line between two
+sessions `acd.ami.reconnect`, the error types `acd.ami.errors`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
-import random
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeAlias
 
 from acd.ami.codec import (
     DEFAULT_MAX_FRAME_BYTES,
-    AmiException,
     AmiParser,
     AmiProtocolError,
     Message,
     encode_action,
 )
+from acd.ami.errors import AmiDisconnected, AmiError, AmiTimeout, LoginRejected, Unreachable
+from acd.ami.inflight import Answer, InFlight, is_error
+from acd.ami.reconnect import backoff_delay, log_session_end
 
-__all__ = ["AmiClient", "AmiDisconnected", "AmiError", "AmiTimeout", "FieldValue"]
+__all__ = ["AmiClient", "FieldValue"]
 
 FieldValue: TypeAlias = str | int | Sequence[str]
 """What an action field may hold; a sequence becomes a repeated header (`Variable`)."""
@@ -35,101 +36,10 @@ _READ_CHUNK = 64 * 1024
 _CLOSE_WAIT = 1.0
 
 
-class AmiError(AmiException):
-    """Asterisk answered `Response: Error`: the request reached it and was refused.
-
-    Distinct from `AmiDisconnected`/`AmiTimeout` because retrying will not help here, while it
-    may there.
-    """
-
-    def __init__(self, response: Message, action: str = "") -> None:
-        self.response = response
-        self.action = action
-        self.reason = response.get("Message", "")
-        prefix = f"AMI {action} failed" if action else "AMI action failed"
-        super().__init__(f"{prefix}: {self.reason or 'Response: Error'}")
-
-
-class AmiDisconnected(AmiException):
-    """The AMI link is down (or went down) before the answer arrived.
-
-    Whether Asterisk executed the action is unknown; the engine learns the truth from the resync
-    it runs in `on_login` after the reconnect.
-    """
-
-
-class AmiTimeout(AmiException, TimeoutError):
-    """No answer within the deadline. Also a `TimeoutError`, so generic timeout handling works."""
-
-
-class _Pending:
-    """Book-keeping for one in-flight action, keyed by its ActionID."""
-
-    __slots__ = ("collect", "complete", "events", "future", "response")
-
-    def __init__(
-        self, future: asyncio.Future[tuple[Message, list[Message]]], collect: bool
-    ) -> None:
-        self.future = future
-        self.collect = collect
-        self.response: Message | None = None
-        self.events: list[Message] = []
-        self.complete = False
-
-    def on_response(self, msg: Message) -> None:
-        if self.future.done() or self.response is not None:
-            # The first reply decides; a repeat of the ActionID must not end a list early.
-            return
-        if not self.collect or _is_error(msg) or not _list_started(msg):
-            # Without "EventList: start" Asterisk will not send a list, so waiting would only
-            # end in a timeout.
-            self.future.set_result((msg, self.events))
-            return
-        self.response = msg
-        self._maybe_resolve()
-
-    def on_event(self, msg: Message) -> None:
-        if self.future.done():
-            return
-        marker = (msg.get("EventList") or "").lower()
-        if marker in ("complete", "cancelled"):
-            # The terminator only carries ListItems; leaving it out lets callers treat every
-            # returned event as a list item.
-            self.complete = True
-            self._maybe_resolve()
-        else:
-            self.events.append(msg)
-
-    def _maybe_resolve(self) -> None:
-        if self.complete and self.response is not None and not self.future.done():
-            self.future.set_result((self.response, self.events))
-
-
-def _is_error(msg: Message) -> bool:
-    return (msg.get("Response") or "").lower() == "error"
-
-
-def _list_started(msg: Message) -> bool:
-    return (msg.get("EventList") or "").lower() == "start"
-
-
-def _secs(delay: float) -> str:
-    """Readable at production scale ("2.0s") without showing test-scale delays as "0.0s"."""
-    return f"{delay:.1f}s" if delay >= 0.1 else f"{delay:.3f}s"
-
-
 def _raise_if_failed(task: asyncio.Task[None]) -> None:
     if task.done() and not task.cancelled():
         task.result()
         raise AmiDisconnected("connection closed")
-
-
-class _LoginRejected(AmiException):
-    """Internal: bad credentials or ACL. Kept apart so the log line can say so plainly."""
-
-
-class _Unreachable(AmiException):
-    """Internal: the TCP connection could not be opened."""
 
 
 class AmiClient:
@@ -162,7 +72,6 @@ class AmiClient:
         self._port = port
         self._username = username
         self._secret = secret
-        self._on_event = on_event
         self._on_login = on_login
         self._on_disconnect = on_disconnect
         self._ping_interval = ping_interval
@@ -178,11 +87,7 @@ class AmiClient:
         """Sessions re-established after the first login; a metric for link flapping."""
         self.banner: str | None = None
 
-        # A per-client prefix keeps our ActionIDs distinguishable from other AMI users' in
-        # Asterisk's logs; the counter never restarts, so a late reply can't match a new action.
-        self._id_prefix = uuid.uuid4().hex[:8]
-        self._ids = itertools.count(1)
-        self._pending: dict[str, _Pending] = {}
+        self._inflight = InFlight(on_event, self._log)
         self._writer: asyncio.StreamWriter | None = None
         self._link_up = False
         self._connected = False
@@ -249,9 +154,10 @@ class AmiClient:
             task, self._session_task = self._session_task, None
             if self._closed:
                 break
-            delay = self._backoff(self._failures)
+            delay = backoff_delay(self._failures, self._backoff_initial, self._backoff_max)
             self._failures += 1
-            self._log_session_end(task, delay)
+            exc = None if task.cancelled() else task.exception()
+            log_session_end(self._log, self.address, self._username, exc, delay)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
                     await self._closed_evt.wait()
@@ -283,7 +189,7 @@ class AmiClient:
         """
         self._require_connected(name)
         response, _ = await self._request(name, fields, reply_within=self._action_timeout)
-        if _is_error(response):
+        if is_error(response):
             raise AmiError(response, name)
         return response
 
@@ -300,50 +206,11 @@ class AmiClient:
         response, events = await self._request(
             name, fields, reply_within=self._action_timeout, collect=True
         )
-        if _is_error(response):
+        if is_error(response):
             raise AmiError(response, name)
         return response, events
 
     # -- internals -----------------------------------------------------------------------------
-
-    def _backoff(self, failures: int) -> float:
-        base = min(self._backoff_max, self._backoff_initial * (2.0 ** min(failures, 30)))
-        return base * random.uniform(0.8, 1.0)
-
-    def _log_session_end(self, task: asyncio.Task[None], delay: float) -> None:
-        exc = None if task.cancelled() else task.exception()
-        where = self.address
-        if isinstance(exc, _Unreachable):
-            self._log.warning(
-                "Asterisk AMI not reachable at %s (%s), retrying in %s", where, exc, _secs(delay)
-            )
-        elif isinstance(exc, _LoginRejected):
-            self._log.error(
-                "Asterisk AMI login as %r at %s rejected: %s; check manager.conf credentials "
-                "and permit/deny; retrying in %s",
-                self._username,
-                where,
-                exc,
-                _secs(delay),
-            )
-        elif isinstance(exc, AmiException | OSError | TimeoutError | EOFError):
-            self._log.warning(
-                "Asterisk AMI connection to %s lost: %s; reconnecting in %s",
-                where,
-                exc,
-                _secs(delay),
-            )
-        elif exc is not None:
-            self._log.error(
-                "Asterisk AMI session to %s failed unexpectedly; reconnecting in %s",
-                where,
-                _secs(delay),
-                exc_info=exc,
-            )
-        else:
-            self._log.warning(
-                "Asterisk AMI connection to %s ended; reconnecting in %s", where, _secs(delay)
-            )
 
     def _require_connected(self, name: str) -> None:
         if not self._connected:
@@ -355,7 +222,7 @@ class AmiClient:
             async with asyncio.timeout(self._connect_timeout):
                 reader, writer = await asyncio.open_connection(self._host, self._port)
         except (OSError, TimeoutError) as exc:
-            raise _Unreachable(str(exc) or type(exc).__name__) from exc
+            raise Unreachable(str(exc) or type(exc).__name__) from exc
 
         self._writer = writer
         self._link_up = True
@@ -396,7 +263,7 @@ class AmiClient:
             self._connected_evt.clear()
             self._link_up = False
             self._writer = None
-            self._fail_pending("connection to Asterisk AMI lost")
+            self._inflight.fail_all("connection to Asterisk AMI lost")
             # on_login belongs to this session: let the next login start a fresh resync instead
             # of two racing each other.
             tasks = [t for t in (reader_task, ping_task, self._on_login_task) if t is not None]
@@ -427,8 +294,8 @@ class AmiClient:
         except AmiDisconnected:
             _raise_if_failed(reader_task)  # EOF or protocol error says more than "lost"
             raise
-        if _is_error(response):
-            raise _LoginRejected(response.get("Message") or "Response: Error")
+        if is_error(response):
+            raise LoginRejected(response.get("Message") or "Response: Error")
         _raise_if_failed(reader_task)
 
     async def _run_on_login(self, callback: Callable[[], Awaitable[None]]) -> None:
@@ -461,48 +328,16 @@ class AmiClient:
                     messages = parser.feed(data)
                 except AmiProtocolError as exc:
                     for msg in exc.messages:
-                        self._dispatch(msg)
+                        self._inflight.dispatch(msg)
                     raise
                 for msg in messages:
-                    self._dispatch(msg)
+                    self._inflight.dispatch(msg)
         finally:
             # Fail waiters now, not when the session task gets round to its cleanup.
             self._link_up = False
             self._connected = False
             self._connected_evt.clear()
-            self._fail_pending("connection to Asterisk AMI lost")
-
-    def _dispatch(self, msg: Message) -> None:
-        action_id = msg.action_id
-        pending = self._pending.get(action_id) if action_id is not None else None
-        # Events first: OriginateResponse carries both `Event` and `Response` (and the ActionID
-        # of its Originate), and must never be mistaken for the Originate's reply.
-        if msg.is_event:
-            # A list already resolved passes its stragglers on like any event: whether they
-            # arrived in the same read as its Complete must not decide if they are seen at all.
-            if pending is not None and pending.collect and not pending.future.done():
-                pending.on_event(msg)
-            else:
-                self._deliver_event(msg)
-        elif msg.is_response:
-            if pending is None:
-                self._log.debug("AMI response for unknown ActionID %r dropped", action_id)
-            else:
-                pending.on_response(msg)
-        else:
-            self._log.debug("AMI frame that is neither event nor response ignored: %r", msg)
-
-    def _deliver_event(self, msg: Message) -> None:
-        try:
-            self._on_event(msg)
-        except Exception:
-            self._log.exception("AMI on_event callback failed for %s", msg.name)
-
-    def _fail_pending(self, reason: str) -> None:
-        pending, self._pending = self._pending, {}
-        for item in pending.values():
-            if not item.future.done():
-                item.future.set_exception(AmiDisconnected(reason))
+            self._inflight.fail_all("connection to Asterisk AMI lost")
 
     async def _request(
         self,
@@ -511,21 +346,16 @@ class AmiClient:
         *,
         reply_within: float,
         collect: bool = False,
-    ) -> tuple[Message, list[Message]]:
+    ) -> Answer:
         """Send an action and wait for its reply, whatever Response it carries."""
         writer = self._writer
         if writer is None or not self._link_up:
             raise AmiDisconnected(f"cannot send {name}: not connected to Asterisk AMI")
-        action_id = f"{self._id_prefix}-{next(self._ids)}"
-        data = encode_action(name, action_id, fields)
-        future: asyncio.Future[tuple[Message, list[Message]]] = (
-            asyncio.get_running_loop().create_future()
-        )
-        self._pending[action_id] = _Pending(future, collect)
+        action_id, future = self._inflight.open(collect=collect)
         try:
             async with asyncio.timeout(reply_within):
                 try:
-                    writer.write(data)
+                    writer.write(encode_action(name, action_id, fields))
                     await writer.drain()
                 except OSError as exc:
                     raise AmiDisconnected(f"cannot send {name}: {exc}") from exc
@@ -533,4 +363,4 @@ class AmiClient:
         except TimeoutError:
             raise AmiTimeout(f"AMI {name} got no response within {reply_within:g}s") from None
         finally:
-            self._pending.pop(action_id, None)
+            self._inflight.close(action_id)
