@@ -108,11 +108,19 @@ class QueueLogWriter:
             await asyncio.to_thread(_append, self.path, data)
         except OSError as error:
             self._log.warning("queue_log %s not written, will retry: %s", self.path, error)
-            # Back in front of what came meanwhile; past the bound the oldest go.
-            newer, self._buffer = self._buffer, batch
-            self.write(newer)
+            self._put_back(batch)
             return False
+        except asyncio.CancelledError:
+            # Closed past its deadline while the write was in flight: the lines count as
+            # unwritten (the thread may still finish; a line twice beats a line lost).
+            self._put_back(batch)
+            raise
         return True
+
+    def _put_back(self, batch: deque[str]) -> None:
+        """The batch back in front of what came meanwhile; past the bound the oldest go."""
+        newer, self._buffer = self._buffer, batch
+        self.write(newer)
 
 
 def _append(path: Path, data: bytes) -> None:
