@@ -21,48 +21,13 @@ from agents.commands import (
     spy_mode,
 )
 
-
-@pytest.fixture
-def config() -> Config:
-    """A small site: two agents and a supervisor on two queues, three pause reasons."""
-    menu = {
-        "prompt": "menu",
-        "options": {"1": {"queue": "repairs"}},
-        "fallback": {"queue": "repairs"},
-    }
-    return Config.model_validate(
-        {
-            "centre": {"pause_reasons": {"1": "break", "2": "lunch", "5": "coaching"}},
-            "skills": {"repairs": "Repairs"},
-            "queues": [
-                {"name": "repairs", "skills": {"repairs": 1}},
-                {"name": "billing", "skills": {"repairs": 1}},
-            ],
-            "agents": [
-                {"number": "1001"},
-                {"number": "1002"},
-                {"number": "1090", "role": "supervisor"},
-            ],
-            "hotlines": [
-                {
-                    "name": "home",
-                    "extension": "100",
-                    "greeting": "hello",
-                    "menu": "main",
-                    "menus": {"main": menu},
-                }
-            ],
-        }
-    )
-
-
 AGENT = Actor("1001", supervises=False)
 LEAD = Actor("1090", supervises=True)
 
 
 def problem(config: Config, action: str, agent: str, by: Actor, **kw: object) -> Problem:
     with pytest.raises(CommandError) as refused:
-        event_for(config, action, agent, by=by, **kw)  # type: ignore[arg-type]
+        event_for(config, action, agent, by=by, **kw)
     return refused.value.problem
 
 
@@ -120,11 +85,13 @@ def test_a_move_names_known_queues_or_none(config: Config) -> None:
     assert event_for(config, "move", "1001", by=LEAD, queues=["billing"]) == ev.SetQueues(
         "1001", ("billing",)
     )
-    for back in (None, []):
+    back_to_skills: tuple[object, ...] = (None, [])
+    for back in back_to_skills:
         assert event_for(config, "move", "1001", by=OPERATOR, queues=back) == ev.SetQueues(
             "1001", None
         )
-    for bad in (["sales"], "billing", [1], {"billing": 1}):
+    wrong: tuple[object, ...] = (["sales"], "billing", [1], {"billing": 1})
+    for bad in wrong:
         assert problem(config, "move", "1001", LEAD, queues=bad) is Problem.UNKNOWN_QUEUE
 
 
