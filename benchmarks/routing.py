@@ -40,8 +40,8 @@ from acd.config.models import (
     Strategy,
 )
 from acd.core import events as ev
-from acd.core.core import Core
-from acd.core.decisions import Offer
+from acd.core.decisions import Decision, Offer
+from acd.core.driver import Driver
 
 SKILLS = [f"s{n}" for n in range(20)]
 QUEUES = 10
@@ -85,22 +85,26 @@ def build_config(agents: int, rng: random.Random) -> Config:
 
 @dataclass
 class Bench:
-    """One core on a manual clock, with a stream of fresh call ids."""
+    """One core behind the consumer in miniature, time moving `TICK` per event, fresh call ids.
 
-    core: Core
+    Decisions are not kept (each step's are read as they come); a timed step is the driver's
+    `send`: `Core.handle()` and an empty loop over observers.
+    """
+
+    driver: Driver
     rng: random.Random
     now: float = START
     calls: int = 0
 
-    def send(self, event: ev.Event) -> list[object]:
+    def send(self, event: ev.Event) -> list[Decision]:
         self.now += TICK
-        return list(self.core.handle(event, self.now))
+        return self.driver.send(event, self.now)
 
-    def timed(self, event: ev.Event) -> tuple[int, list[object]]:
+    def timed(self, event: ev.Event) -> tuple[int, list[Decision]]:
         self.now += TICK
         began = time.perf_counter_ns()
-        out = self.core.handle(event, self.now)
-        return time.perf_counter_ns() - began, list(out)
+        out = self.driver.send(event, self.now)
+        return time.perf_counter_ns() - began, out
 
     def new_call(self, queue: str) -> ev.CallEntered:
         self.calls += 1
@@ -112,12 +116,12 @@ class Bench:
         return f"q{self.rng.randrange(QUEUES)}"
 
 
-def offer_in(out: list[object]) -> Offer | None:
+def offer_in(out: list[Decision]) -> Offer | None:
     return next((d for d in out if isinstance(d, Offer)), None)
 
 
 def agent_ready(config: Config, waiting: int, samples: int, rng: random.Random) -> list[int]:
-    bench = Bench(Core(config), rng)
+    bench = Bench(Driver(config, keep=False), rng)
     numbers = [a.number for a in config.agents]
     for number in numbers:  # logged in and paused, phones registered: nobody available
         bench.send(ev.AgentLogin(number))
@@ -144,7 +148,7 @@ def agent_ready(config: Config, waiting: int, samples: int, rng: random.Random) 
 
 
 def call_enters(config: Config, waiting: int, samples: int, rng: random.Random) -> list[int]:
-    bench = Bench(Core(config), rng)
+    bench = Bench(Driver(config, keep=False), rng)
     for spec in config.agents:  # everyone ready
         bench.send(ev.DeviceState(spec.number, "NOT_INUSE"))
         bench.send(ev.AgentLogin(spec.number))

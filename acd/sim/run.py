@@ -3,11 +3,13 @@
 The world's future events (arrivals, agents answering, calls ending, callers giving up, an
 agent coming back after a no-answer pause) sit in one heap; the core's own timers (wrap-up,
 ring timeouts, expansion steps, max wait, announcements) come from `Core.next_deadline()` and
-are fed as `Tick`s at their due times. Whichever is earlier goes first (the core's timer on a
-tie, so an agent whose wrap-up ends as a caller arrives is free for that caller), and every
-`handle(event, now)` gets a `now` no earlier than the one before. The decisions are carried
-out the way the engine would: an `Offer` makes the agent's phone ring and, after the ring
-delay, answer (or fail at the ring timeout); a call record with an end time is a result.
+are fed as `Tick`s at their due times. Every step goes through the one consumer in miniature,
+`acd.core.driver.Driver`, at the heap's time instead of a clock's. Whichever is earlier goes
+first (the core's timer on a tie, so an agent whose wrap-up ends as a caller arrives is free
+for that caller), and every step gets a `now` no earlier than the one before. The decisions
+are carried out the way the engine would: an `Offer` makes the agent's phone ring and, after
+the ring delay, answer (or fail at the ring timeout); a call record with an end time is a
+result.
 
 Only what the core cannot know is the simulator's: which callers are still holding (so a
 caller whose patience runs out after the agent answered does not hang up) and the talk time
@@ -25,8 +27,8 @@ from dataclasses import dataclass, field
 
 from acd.config.models import Config
 from acd.core import events as ev
-from acd.core.core import Core
 from acd.core.decisions import AgentStateChanged, CallRecord, Offer
+from acd.core.driver import Driver
 from acd.sim.model import Arrivals, Model, Streams
 from acd.sim.scenario import staff
 from acd.sim.stats import Estimate, estimate
@@ -102,7 +104,7 @@ def run_once(
     """One replication: every agent of `config` logs in at time 0, callers enter `queue`."""
     began = timer()
     config.queue(queue)  # KeyError for an unknown queue, before anything runs
-    core = Core(config)
+    driver = Driver(config, keep=False)
     streams = Streams(seed, replication)
     result = Replication()
     staff_set = frozenset(staff(config, queue))
@@ -115,8 +117,8 @@ def run_once(
     talk, patience = model.talk, model.patience
     talk_rng, patience_rng = streams.talk, streams.patience
 
-    handle = core.handle
-    next_deadline = core.next_deadline
+    handle = driver.send
+    next_deadline = driver.next_deadline
     heap: list[WorldEvent] = []
     push = heapq.heappush
     pop = heapq.heappop

@@ -9,8 +9,8 @@ from acd.clock import ManualClock
 from acd.config import Config, load_config
 from acd.config.models import AgentConfig, QueueConfig
 from acd.core import events as ev
-from acd.core.core import Core
 from acd.core.decisions import Announce, CallRecord, Decision, ExitQueue, Offer
+from acd.core.driver import Driver as CoreDriver
 
 SHIPPED = Path(__file__).resolve().parents[3] / "dialplans"
 
@@ -44,22 +44,13 @@ def agent(
     return AgentConfig(number=number, skills=skills, role=role)
 
 
-class Driver:
-    """Feeds the core events on a manual clock and keeps every decision, like the engine."""
+class Driver(CoreDriver):
+    """The consumer in miniature on a manual clock, with the scenario steps the tests use."""
+
+    clock: ManualClock
 
     def __init__(self, config: Config) -> None:
-        self.clock = ManualClock()
-        self.core = Core(config)
-        self.decisions: list[Decision] = []
-
-    def send(self, event: ev.Event) -> list[Decision]:
-        out = self.core.handle(event, self.clock.now())
-        self.decisions.extend(out)
-        return out
-
-    def wait(self, seconds: float) -> list[Decision]:
-        self.clock.advance(seconds)
-        return self.send(ev.Tick())
+        super().__init__(config, ManualClock())
 
     def ready(self, *agents: str) -> None:
         for agent in agents:
@@ -86,25 +77,22 @@ class Driver:
         self.wait(seconds)
         self.send(ev.AgentLegHungUp(call_id, agent))
 
-    def now(self) -> float:
-        return self.clock.now()
-
     # -- reading the decisions ----------------------------------------------------------
     def offers(self) -> list[Offer]:
-        return [d for d in self.decisions if isinstance(d, Offer)]
+        return self.of(Offer)
 
     def offered_to(self, call_id: str) -> str | None:
         matching = [o.agent for o in self.offers() if o.call_id == call_id]
         return matching[-1] if matching else None
 
     def exits(self) -> list[ExitQueue]:
-        return [d for d in self.decisions if isinstance(d, ExitQueue)]
+        return self.of(ExitQueue)
 
     def announcements(self) -> list[Announce]:
-        return [d for d in self.decisions if isinstance(d, Announce)]
+        return self.of(Announce)
 
     def record(self, call_id: str) -> CallRecord:
-        return [d for d in self.decisions if isinstance(d, CallRecord) and d.call_id == call_id][-1]
+        return [d for d in self.of(CallRecord) if d.call_id == call_id][-1]
 
 
 @pytest.fixture

@@ -16,9 +16,10 @@ import pytest
 from acd.clock import ManualClock
 from acd.config import Config, load_config
 from acd.core import events as ev
-from acd.core.core import Core
 from acd.core.decisions import Decision
-from acd.live.messages import Message, MessageMapper
+from acd.core.driver import Driver
+from acd.live.messages import MessageMapper
+from acd.live.topics import Message
 
 SHIPPED = Path(__file__).resolve().parents[3] / "dialplans"
 MOSQUITTO = "/usr/sbin/mosquitto"
@@ -36,18 +37,22 @@ class Centre:
 
     def __init__(self, config: Config) -> None:
         self.clock = ManualClock()
-        self.core = Core(config)
+        self.driver = Driver(config, self.clock, [self._observe])
+        self.core = self.driver.core
         self.mapper = MessageMapper("acd")
         self.messages: list[Message] = []
         self.steps: list[tuple[ev.Event, list[Decision], float]] = []
+        self._mapped: list[Message] = []
+
+    def _observe(self, event: ev.Event, decisions: list[Decision], now: float) -> None:
+        self.steps.append((event, decisions, now))
+        self._mapped = self.mapper(event, decisions, now)
+        self.messages.extend(self._mapped)
 
     def send(self, event: ev.Event) -> list[Message]:
-        now = self.clock.now()
-        decisions = self.core.handle(event, now)
-        self.steps.append((event, decisions, now))
-        out = self.mapper(event, decisions, now)
-        self.messages.extend(out)
-        return out
+        """One step of the consumer; the messages it was mapped to."""
+        self.driver.send(event)
+        return self._mapped
 
     def wait(self, seconds: float) -> list[Message]:
         self.clock.advance(seconds)

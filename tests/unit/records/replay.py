@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from acd.clock import ManualClock
 from acd.config import Config
 from acd.core import events as ev
-from acd.core.core import Core
-from acd.core.decisions import CallEvent, CallRecord, Decision
+from acd.core.decisions import CallRecord, Decision
+from acd.core.driver import Driver
+from acd.records.items import CallEvent
 from acd.records.timeline import Timeline, records_observer
 
 T0 = 1_700_000_000  # whole seconds, so app_queue's whole-second arithmetic is easy to follow
@@ -26,16 +27,15 @@ class Replay:
     records: list[CallRecord] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.core = Core(self.config)
-        self.observe = records_observer(
+        observe = records_observer(
             Timeline(lambda: self.config), self.events.append, self.lines.extend
         )
+        self.driver = Driver(self.config, self.clock, [observe], keep=False)
+        self.core = self.driver.core
 
     def send(self, event: ev.Event) -> list[Decision]:
-        now = self.clock.now()
-        decisions = self.core.handle(event, now)
+        decisions = self.driver.send(event)
         self.records += [d for d in decisions if isinstance(d, CallRecord)]
-        self.observe(event, decisions, now)
         return decisions
 
     def at(self, offset: float, event: ev.Event) -> list[Decision]:
