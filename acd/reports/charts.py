@@ -14,7 +14,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from acd.reports.compute import Report, Row
+from acd.reports.report import Report, Row
 
 MET = "#2e7d32"  # target met: green
 MISSED = "#c62828"  # target missed: red

@@ -18,12 +18,12 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from acd.reports.compute import (
+from acd.reports.compute import compute
+from acd.reports.intervals import check_interval
+from acd.reports.report import (
     DEFAULT_SERVICE_LEVEL_TARGET,
     DEFAULT_SHORT_ABANDON_SECONDS,
     ReportSpec,
-    check_interval,
-    compute,
 )
 
 FORMATS = ("text", "csv", "json", "png")

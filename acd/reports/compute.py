@@ -43,17 +43,14 @@ A figure whose denominator is zero is None ("-" in text), never a made-up 0 or 1
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+from acd.reports.intervals import interval_starts
 from acd.reports.query import CallbackDial, CallbackFact, CallFact, ReportData, StateChange
+from acd.reports.report import Figures, Report, ReportSpec, Row
 
-#: The seeds' rule as the default T ("answer within 3 rings"), as in QueueConfig.
-DEFAULT_SERVICE_LEVEL_SECONDS = 15.0
-DEFAULT_SHORT_ABANDON_SECONDS = 5.0
-#: The industry's common 80/20 goal; the target line on the service level chart.
-DEFAULT_SERVICE_LEVEL_TARGET = 0.8
 #: `callbacks.status` values meaning the caller was reached (without `callback_attempts`).
 CALLBACK_SUCCESS_STATUSES = frozenset({"done", "answered", "completed", "succeeded"})
 #: A wrap-up interval belongs to the agent's call that ended this close to its start: the core
@@ -67,127 +64,6 @@ EXITED = frozenset({"timeout", "full", "empty"})
 INBOUND = "inbound"
 #: A caller who left the queue to be called back: their call's row is reused for the callback.
 VIRTUAL_HOLD = "virtual-hold"
-
-DAY = timedelta(days=1)
-
-
-@dataclass(frozen=True, slots=True)
-class ReportSpec:
-    """What to report: the range [start, end) and the rules figures are computed by."""
-
-    start: datetime
-    end: datetime
-    timezone: tzinfo
-    interval: timedelta = timedelta(minutes=30)
-    # Agent states are cut here when the range reaches into the future.
-    as_of: datetime | None = None
-    short_abandon_seconds: float = DEFAULT_SHORT_ABANDON_SECONDS
-    # T by queue name; queues not listed (renamed or removed since) use the default.
-    service_level_seconds: Mapping[str, float] = field(default_factory=dict)
-    default_service_level_seconds: float = DEFAULT_SERVICE_LEVEL_SECONDS
-    service_level_target: float = DEFAULT_SERVICE_LEVEL_TARGET
-    queue: str | None = None
-    agent: str | None = None
-
-    def threshold(self, queue: str) -> float:
-        return self.service_level_seconds.get(queue, self.default_service_level_seconds)
-
-    @property
-    def state_end(self) -> datetime:
-        return self.end if self.as_of is None else max(self.start, min(self.end, self.as_of))
-
-
-@dataclass(frozen=True, slots=True)
-class Figures:
-    offered: int = 0
-    answered: int = 0
-    abandoned: int = 0
-    short_abandoned: int = 0
-    exited: int = 0
-    answered_in_sl: int = 0
-    handled: int = 0
-    service_level: float | None = None
-    answer_rate: float | None = None
-    abandon_rate: float | None = None
-    asa_seconds: float | None = None
-    avg_talk_seconds: float | None = None
-    avg_wrapup_seconds: float | None = None
-    aht_seconds: float | None = None
-    callbacks_made: int = 0
-    callbacks_succeeded: int = 0
-    surveys: int = 0
-    survey_average: float | None = None
-    dissatisfied: int = 0
-    dissatisfied_rate: float | None = None
-    # Agent time: None for queue rows.
-    logged_in_seconds: float | None = None
-    on_call_seconds: float | None = None
-    wrapup_state_seconds: float | None = None
-    occupancy: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One line of the report: an interval, a queue, an agent, or the total."""
-
-    scope: str  # "interval", "queue", "agent", "total"
-    figures: Figures
-    start: datetime | None = None  # intervals: [start, end) in the centre's time zone
-    end: datetime | None = None
-    queue: str | None = None
-    agent: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    spec: ReportSpec
-    intervals: tuple[Row, ...]
-    queues: tuple[Row, ...]
-    agents: tuple[Row, ...]
-    total: Row
-
-
-def check_interval(interval: timedelta) -> None:
-    """Intervals must tile a day, so that every day's intervals start at the same times."""
-    seconds = interval.total_seconds()
-    if seconds < 60 or seconds > DAY.total_seconds() or DAY.total_seconds() % seconds:
-        raise ValueError(
-            f"interval {interval} must be at least a minute and divide a day (15m, 30m, 1h, 1d)"
-        )
-
-
-def interval_start(when: datetime, zone: tzinfo, interval: timedelta) -> datetime:
-    """The start (in UTC) of the interval holding `when`, counted from local midnight in `zone`.
-
-    Arithmetic and comparisons are done in UTC: Python compares and subtracts two datetimes of
-    the same zone by their wall clocks, which is wrong across a daylight-saving change.
-    """
-    when = when.astimezone(UTC)
-    local = when.astimezone(zone)
-    wall = local.replace(tzinfo=None)
-    midnight = datetime.combine(wall.date(), time())
-    steps = (wall - midnight) // interval
-    start = (midnight + steps * interval).replace(tzinfo=zone, fold=local.fold).astimezone(UTC)
-    # A wall time inside a daylight-saving gap maps past `when`; step back to cover it.
-    while start > when:
-        start -= interval
-    return start
-
-
-def interval_starts(
-    start: datetime, end: datetime, zone: tzinfo, interval: timedelta
-) -> list[datetime]:
-    """Every interval start (UTC) from the one holding `start` up to, excluding, `end`."""
-    check_interval(interval)
-    end = end.astimezone(UTC)
-    starts: list[datetime] = []
-    current = interval_start(start, zone, interval)
-    while current < end:
-        starts.append(current)
-        following = interval_start(current + interval, zone, interval)
-        # Across a change from summer time the floor can fall back onto `current`.
-        current = following if following > current else current + interval
-    return starts
 
 
 # Agent time.

@@ -15,7 +15,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from acd.reports.compute import Figures, Report, Row
+from acd.reports.report import Figures, Report, Row
 
 FIGURE_FIELDS = tuple(f.name for f in fields(Figures))
 ROW_KEYS = ("scope", "start", "end", "queue", "agent")

@@ -47,8 +47,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
 from acd.records.models import make_engine
-from acd.reports.compute import ReportSpec
 from acd.reports.query import CallbackDial, CallbackFact, CallFact, ReportData, StateChange
+from acd.reports.report import ReportSpec
 
 ZONE = ZoneInfo("Asia/Shanghai")
 START = datetime(2025, 3, 3, 9, 0, tzinfo=ZONE)

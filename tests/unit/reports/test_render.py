@@ -8,9 +8,10 @@ import json
 
 import pytest
 
-from acd.reports.compute import Report, compute
+from acd.reports.compute import compute
 from acd.reports.query import ReportData
 from acd.reports.render import FIGURE_FIELDS, hours, to_csv, to_dict, to_json, to_text
+from acd.reports.report import Report
 from tests.unit.reports import dataset as d
 
 
