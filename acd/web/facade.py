@@ -1,8 +1,10 @@
 """What the web pages need from the engine, and a stand-in that drives a real core without it.
 
 The pages are written against `EngineFacade`, which `acd.engine.Engine` satisfies as it is;
-tests and the screenshot script use `CoreFacade`, a real `Core` fed by hand, so the pages are
-exercised end to end without Asterisk.
+tests and the screenshot script use `CoreFacade`, a real `Core` fed by hand through the one
+consumer-in-miniature (`acd.core.driver.Driver`), so the pages are exercised end to end without
+Asterisk and a command the core refuses (a break at peak time) is answered as the engine
+answers it, not raised.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from typing import Any, Protocol
 from acd.clock import Clock
 from acd.config.models import Config
 from acd.core import events as ev
-from acd.core.core import Core, UnknownAgent
+from acd.core.core import Core
 from acd.core.decisions import Decision
+from acd.core.driver import Driver
 from acd.settings import Paths
-from agents.state import IllegalTransition
+from agents.commands import SpyMode, spy_mode
+from agents.state import AgentState
 
 Observer = Callable[[ev.Event, list[Decision], float], None]
 
@@ -57,7 +61,7 @@ class ListWriter:
 class CoreFacade:
     """A real core behind the engine's interface: events go in by `feed`, no Asterisk.
 
-    `supervise` only checks what the engine checks without a phone (the supervisor's role,
+    `supervise` only checks what the engine checks without a phone (the request's policy,
     the agent on a call) and remembers the request.
     """
 
@@ -65,10 +69,11 @@ class CoreFacade:
         self.config = config
         self.paths = paths
         self.clock = clock
-        self.core = Core(config)
         self.observers: list[Observer] = []
+        self.driver = Driver(config, clock, [self._notify], keep=False)
+        self.core = self.driver.core
         self._writer = ListWriter()
-        self.supervised: list[tuple[str, str, str]] = []
+        self.supervised: list[tuple[SpyMode, str, str]] = []
 
     @property
     def writer(self) -> ListWriter:
@@ -76,24 +81,18 @@ class CoreFacade:
 
     def feed(self, event: ev.Event) -> list[Decision]:
         """Hand the core one event and tell the observers, as the engine's consumer does."""
-        now = self.clock.now()
-        decisions = self.core.handle(event, now)
-        for observer in self.observers:
-            observer(event, decisions, now)
-        return decisions
+        return self.driver.send(event)
 
     async def command(self, event: ev.Event) -> str | None:
-        try:
-            self.feed(event)
-        except (IllegalTransition, UnknownAgent) as exc:
-            return str(exc)
-        return None
+        return self.driver.command(event)
 
     async def supervise(self, mode: str, agent: str, supervisor: str) -> None:
-        spec = next((a for a in self.config.agents if a.number == supervisor), None)
-        if spec is None or spec.role != "supervisor":
-            raise ValueError(f"{supervisor} is not a supervisor")
-        target = self.core.agents.get(agent)
-        if target is None or target.state.value != "on-call":
+        chosen = spy_mode(self.config, mode, agent, supervisor=supervisor)
+        target = self.core.agent(agent)
+        if target is None or target.state is not AgentState.ON_CALL:
             raise ValueError(f"agent {agent} is not on a call")
-        self.supervised.append((mode, agent, supervisor))
+        self.supervised.append((chosen, agent, supervisor))
+
+    def _notify(self, event: ev.Event, decisions: list[Decision], now: float) -> None:
+        for observer in self.observers:
+            observer(event, decisions, now)
