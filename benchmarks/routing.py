@@ -29,16 +29,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from acd.config.models import (
-    AgentConfig,
-    Config,
-    ExpansionStep,
-    GotoQueue,
-    HotlineConfig,
-    MenuConfig,
-    QueueConfig,
-    Strategy,
-)
+from acd.config.hotlines import GotoQueue, HotlineConfig, MenuConfig
+from acd.config.models import AgentConfig, Config
+from acd.config.queues import ExpansionStep, QueueConfig, Strategy
 from acd.core import events as ev
 from acd.core.decisions import Decision, Offer
 from acd.core.driver import Driver

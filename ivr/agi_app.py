@@ -15,7 +15,8 @@ from pathlib import Path
 
 from acd.agi import AgiHangup, AgiSession
 from acd.clock import Clock
-from acd.config.models import Config, HotlineConfig
+from acd.config.hotlines import HotlineConfig
+from acd.config.models import Config
 from acd.core.decisions import (
     CallbackRequested,
     IvrPath,

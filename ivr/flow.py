@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from acd.config.models import (
+from acd.config.hotlines import (
     Back,
     CallbackSpec,
-    Config,
     Goodbye,
     GotoMenu,
     GotoQueue,
@@ -26,6 +25,7 @@ from acd.config.models import (
     RequestCallback,
     Transfer,
 )
+from acd.config.models import Config
 from ivr.schedule import is_open
 
 

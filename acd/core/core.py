@@ -29,7 +29,8 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from acd.config.models import Config, QueueExit
+from acd.config.models import Config
+from acd.config.queues import QueueExit
 from acd.core import events as ev
 from acd.core.decisions import (
     AgentRecalled,

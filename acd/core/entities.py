@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from acd.config.models import QueueConfig
+from acd.config.queues import QueueConfig
 from acd.core.decisions import CallRecord
 from acd.core.estimate import HandleTime
 from acd.core.index import AgentBand, AgentKey, CallEntry, Ordered, WaitingLine

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from acd.config.models import ExpansionStep, QueueConfig
+from acd.config.queues import ExpansionStep, QueueConfig
 
 
 class QueueKey(NamedTuple):

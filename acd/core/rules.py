@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from acd.config.models import WINDOWED_METRICS, RuleCondition, RuleConfig
+from acd.config.rules import WINDOWED_METRICS, RuleCondition, RuleConfig
 from acd.core.decisions import RuleChanged
 from acd.core.metrics import DEFAULT_WINDOW_SECONDS, QueueMetrics
 

@@ -14,7 +14,7 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-from acd.config.models import MqttSettings
+from acd.config.adapters import MqttSettings
 
 log = logging.getLogger("acd.mqtt")
 

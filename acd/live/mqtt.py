@@ -26,7 +26,7 @@ from typing import Any
 
 import aiomqtt
 
-from acd.config.models import MqttSettings
+from acd.config.adapters import MqttSettings
 from acd.core import events as ev
 from acd.live.broker import broker_address, read_password, tls_context
 from acd.live.messages import Item, MessageMapper

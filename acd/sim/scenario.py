@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from acd.config.models import AgentConfig, Config, GotoQueue, HotlineConfig, MenuConfig, QueueConfig
+from acd.config.hotlines import GotoQueue, HotlineConfig, MenuConfig
+from acd.config.models import AgentConfig, Config
+from acd.config.queues import QueueConfig
 from acd.core.routing import plan_queue
 
 SKILL = "general"

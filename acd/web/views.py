@@ -13,7 +13,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from acd.config.models import AgentConfig, Config, QueueConfig
+from acd.config.models import AgentConfig, Config
+from acd.config.queues import QueueConfig
 from acd.core import events as ev
 from acd.core.decisions import CallRecord, CancelOffer, Decision, Offer
 from acd.core.entities import Call

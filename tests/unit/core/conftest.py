@@ -7,7 +7,8 @@ import pytest
 
 from acd.clock import ManualClock
 from acd.config import Config, load_config
-from acd.config.models import AgentConfig, QueueConfig
+from acd.config.models import AgentConfig
+from acd.config.queues import QueueConfig
 from acd.core import events as ev
 from acd.core.decisions import Announce, CallRecord, Decision, ExitQueue, Offer
 from acd.core.driver import Driver as CoreDriver

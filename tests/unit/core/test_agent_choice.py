@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from acd.config import Config
-from acd.config.models import Strategy
+from acd.config.queues import Strategy
 from acd.core import events as ev
 from acd.core.core import UnknownAgent
 from agents.state import IllegalTransition

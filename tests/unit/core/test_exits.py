@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from acd.config import Config
-from acd.config.models import QueueExit
+from acd.config.queues import QueueExit
 from acd.core import events as ev
 from acd.core.decisions import ExitQueue
 from tests.unit.core.conftest import Driver, configured, queue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from acd.config import Config
-from acd.config.models import ExpansionStep
+from acd.config.queues import ExpansionStep
 from acd.core import events as ev
 from tests.unit.core.conftest import Driver, configured, queue
 

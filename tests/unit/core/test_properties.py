@@ -23,7 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from acd.config import Config
-from acd.config.models import AgentConfig, ExpansionStep, QueueConfig, QueueExit
+from acd.config.models import AgentConfig
+from acd.config.queues import ExpansionStep, QueueConfig, QueueExit
 from acd.core import events as ev
 from acd.core.core import BUSY, UNREACHABLE, IllegalTransition
 from acd.core.decisions import CallRecord, Decision, ExitQueue, Offer

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from acd.config import load_config
-from acd.config.models import RuleConfig
+from acd.config.rules import RuleConfig
 from acd.core.decisions import RuleChanged
 from acd.core.metrics import CENTRE, QueueMetrics, ServiceLevels
 from acd.core.rules import CLEARED, FIRED, Effects, RuleBook

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from acd.config import Config, load_config
-from acd.config.models import Repeat
+from acd.config.hotlines import Repeat
 from ivr.flow import Callback, Collect, Enqueue, Hangup, IvrFlow, Listen, Message, TransferOut
 
 SHIPPED = Path(__file__).resolve().parents[3] / "dialplans"

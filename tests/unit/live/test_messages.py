@@ -9,7 +9,8 @@ import json
 from typing import Any
 
 from acd.config import Config
-from acd.config.models import AgentConfig, ExpansionStep, QueueConfig, QueueExit
+from acd.config.models import AgentConfig
+from acd.config.queues import ExpansionStep, QueueConfig, QueueExit
 from acd.core import events as ev
 from acd.core.core import RING_GRACE
 from acd.core.decisions import CallbackAttempt, RuleChanged

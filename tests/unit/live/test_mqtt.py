@@ -17,7 +17,7 @@ import pytest
 from pydantic import ValidationError
 
 from acd.config import Config
-from acd.config.models import MqttSettings
+from acd.config.adapters import MqttSettings
 from acd.core import events as ev
 from acd.core.decisions import CallRecord
 from acd.live.broker import broker_address, read_password

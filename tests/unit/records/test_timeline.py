@@ -12,7 +12,7 @@ import itertools
 import pytest
 
 from acd.config import Config, load_config
-from acd.config.models import QueueExit
+from acd.config.queues import QueueExit
 from acd.core import events as ev
 from acd.records.timeline import member
 from tests.unit.core.conftest import SHIPPED, agent, configured, queue
