@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from acd.cli import build_parser, parse_since
+from acd.cli.common import CliError, parse_since
+from acd.cli.engine import rules_text
+from acd.cli.main import build_parser
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -15,7 +17,7 @@ def test_since_takes_durations_and_iso_times() -> None:
     assert parse_since("30m", NOW) == NOW - timedelta(minutes=30)
     assert parse_since("2h", NOW) == NOW - timedelta(hours=2)
     assert parse_since("2026-11-24T08:00:00", NOW) == datetime(2026, 11, 24, 8, tzinfo=UTC)
-    with pytest.raises(SystemExit):
+    with pytest.raises(CliError, match="--since 'yesterday-ish'"):
         parse_since("yesterday-ish", NOW)
 
 
@@ -31,10 +33,8 @@ def test_every_data_command_takes_json_and_help() -> None:
 
 
 def test_status_shows_the_rules_in_force_and_what_they_changed() -> None:
-    from acd.cli import _rules_text
-
     text = "\n".join(
-        _rules_text(
+        rules_text(
             {
                 "active": [
                     {
@@ -59,4 +59,4 @@ def test_status_shows_the_rules_in_force_and_what_they_changed() -> None:
     )
     assert "peak-16 holding, fires at" in text
     assert "callbacks suspended; breaks suspended; at most 2 agents on callbacks" in text
-    assert _rules_text({}) == ["Rules:", "  none active"]
+    assert rules_text({}) == ["Rules:", "  none active"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from acd.cli import main
+from acd.cli.main import main
 from acd.config import ConfigError, load_config
 from acd.prompts import needed, prompt_id
 

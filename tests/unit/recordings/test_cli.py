@@ -1,8 +1,7 @@
-"""`acd recordings ...` and `acd reviews ...` through a parser built the way acd.cli builds its."""
+"""`acd recordings ...` and `acd reviews ...` through the `acd` parser."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import shutil
@@ -10,34 +9,16 @@ import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from acd.cli.common import CliError
+from acd.cli.main import build_parser
 from acd.records.migrate import upgrade
-from recordings.cli import add_commands
 from tests.unit.recordings.conftest import DAY, Spool, call, dissatisfied, made, write
 
 DIALPLANS = Path(__file__).resolve().parents[3] / "dialplans"
 NOW = time.time()  # the commands read the wall clock
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The same shape as acd.cli.build_parser's `command` helper."""
-    parser = argparse.ArgumentParser(prog="acd")
-    sub = parser.add_subparsers(metavar="COMMAND")
-
-    def command(
-        name: str, help_text: str, func: Any, config: bool = True
-    ) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        if config:
-            p.add_argument("--config", "-c", default="dialplans", metavar="DIR")
-        p.set_defaults(func=func)
-        return p
-
-    add_commands(sub, command)
-    return parser
 
 
 Run = Callable[..., tuple[int, str, str]]
@@ -166,7 +147,7 @@ def test_find_filters(run: Run) -> None:
     assert ids("--queue", "support") == []
     assert ids("--flagged") == ["c2", "c1"]  # truncated; dissatisfied
     assert ids("--limit", "1") == ["c2"]
-    with pytest.raises(SystemExit, match="--from 'soon'"):
+    with pytest.raises(CliError, match="--from 'soon'"):
         run("recordings", "find", "--from", "soon")
 
 

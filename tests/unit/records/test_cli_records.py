@@ -1,4 +1,4 @@
-"""`acd caller`, `acd note` and `acd complaint` through `acd.cli.main`, on the records."""
+"""`acd caller`, `acd note` and `acd complaint` through `acd.cli.main.main`, on the records."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from acd.cli import main
+from acd.cli.main import main
+from acd.cli.records import complaint_due
 from acd.config import load_config
 from acd.core.decisions import CallRecord
-from acd.records.cli import complaint_due
 from acd.records.queries import caller_history, reviews
 from acd.records.writer import RecordWriter
 

@@ -14,7 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.pool import NullPool
 
-from acd.cli import main
+from acd.cli.main import main
 from acd.records.migrate import alembic_config
 from acd.records.models import make_engine, metadata
 from tests.unit.records.reading import scalars

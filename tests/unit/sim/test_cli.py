@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from acd.cli import main
+from acd.cli.main import main
 
 SHIPPED = Path(__file__).resolve().parents[3] / "dialplans"
 SHORT = ["--hours", "1", "--warmup", "10m", "--replications", "3"]

@@ -1,4 +1,4 @@
-"""`acd staffing` through `acd.cli.main`, as ops type it."""
+"""`acd staffing` through `acd.cli.main.main`, as ops type it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from acd.cli import main
+from acd.cli.main import main
 from tests.unit.staffing.records import insert_calls, local, row, spread
 
 DIALPLANS = str(Path(__file__).resolve().parents[3] / "dialplans")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from acd.cli.users import PASSWORD_ENV, read_password
 from acd.records.migrate import upgrade
-from acd.web.cli import PASSWORD_ENV, read_password
 from acd.web.users import UserError, add_user, authenticate, list_users, set_password
 
 
@@ -62,7 +62,7 @@ def test_the_password_comes_from_the_environment_or_stdin() -> None:
 
 
 def test_the_cli_has_no_password_option() -> None:
-    from acd.cli import build_parser
+    from acd.cli.main import build_parser
 
     parser = build_parser()
     with pytest.raises(SystemExit):
@@ -72,7 +72,7 @@ def test_the_cli_has_no_password_option() -> None:
 def test_acd_user_add_and_list(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from acd.cli import main
+    from acd.cli.main import main
 
     shipped = str(Path(__file__).resolve().parents[3] / "dialplans")
     monkeypatch.setenv("ACD_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'acd.db'}")
