@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import EngineProcess, eventually
-from tests.e2e.sipp_harness import SippAgent, agent_dial, place_call
+from tests.e2e.sipp.agent import SippAgent
+from tests.e2e.sipp.calls import agent_dial, place_call
 from tests.e2e.test_first_call import password
 
 pytestmark = pytest.mark.e2e

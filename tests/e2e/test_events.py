@@ -20,7 +20,8 @@ import yaml
 
 from acd.privacy import mask_number
 from tests.e2e.conftest import EngineProcess, connected, eventually
-from tests.e2e.sipp_harness import SippAgent, place_call
+from tests.e2e.sipp.agent import SippAgent
+from tests.e2e.sipp.calls import place_call
 from tests.e2e.test_first_call import password
 
 pytestmark = pytest.mark.e2e

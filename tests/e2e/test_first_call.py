@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import EngineProcess, eventually
-from tests.e2e.sipp_harness import SippAgent, place_call
+from tests.e2e.sipp.agent import SippAgent
+from tests.e2e.sipp.calls import place_call
 
 pytestmark = pytest.mark.e2e
 

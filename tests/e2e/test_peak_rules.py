@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import EngineProcess, eventually
-from tests.e2e.sipp_harness import place_call
+from tests.e2e.sipp.calls import place_call
 
 pytestmark = pytest.mark.e2e
 

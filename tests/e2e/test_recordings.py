@@ -17,7 +17,8 @@ from acd import lab
 from acd.config import load_config
 from acd.prompts import sound_name
 from tests.e2e.conftest import AsteriskLog, EngineProcess, eventually
-from tests.e2e.sipp_harness import SippAgent, place_call
+from tests.e2e.sipp.agent import SippAgent
+from tests.e2e.sipp.calls import place_call
 from tests.e2e.test_first_call import password, record_of
 
 pytestmark = pytest.mark.e2e

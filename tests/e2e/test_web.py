@@ -16,7 +16,8 @@ import yaml
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.e2e.conftest import ACD, EngineProcess, connected, eventually
-from tests.e2e.sipp_harness import SippAgent, place_call
+from tests.e2e.sipp.agent import SippAgent
+from tests.e2e.sipp.calls import place_call
 from tests.e2e.test_first_call import password
 
 pytestmark = pytest.mark.e2e
