@@ -1,11 +1,14 @@
 """The callback dialer's adapters; the decisions (who, when, how many) are the core's.
 
-Three thin pieces around the core:
+Thin pieces around the core:
 - the FastAGI route a holding caller reaches by pressing the callbacks key (virtual hold): it
   asks the core, which keeps the caller's place or refuses (callbacks suspended at peak);
-- the mapping of the dialplan's UserEvents about a callback dial to core events;
 - the poller that hands the core scheduled callbacks (after hours, revisits, retries) from the
-  records when they are due and their hotline is open, oldest request first.
+  records when they are due and their hotline is open, oldest request first;
+- `add_callback`, the CLI's way to store one.
+
+The dialplan's UserEvents about a callback dial are AMI: the engine's translator reads them
+(`acd.engine.translator.callback_event`), with every other AMI event.
 
 Order of a callback dial, and why: the agent is rung first and the customer dialled from the
 agent's answered leg (`acd-callback-connect`). The customer never answers to silence or a
@@ -24,7 +27,6 @@ from typing import Any
 from sqlalchemy import insert, or_, select
 
 from acd.agi import AgiSession
-from acd.ami import Message
 from acd.clock import Clock
 from acd.config.models import Config
 from acd.core import events as ev
@@ -37,17 +39,6 @@ log = logging.getLogger("acd.dialer")
 # Submits an event to the core and returns None, or why it was refused.
 Submit = Callable[[ev.Event], Awaitable[str | None]]
 
-#: Dial()'s DIALSTATUS for a customer who did not take the callback -> the attempt outcome.
-DIAL_OUTCOMES = {
-    "NOANSWER": "no-answer",
-    "BUSY": "busy",
-    "CONGESTION": "failed",
-    "CHANUNAVAIL": "failed",
-    "CANCEL": "agent-hung-up",
-    "DONTCALL": "refused",
-    "TORTURE": "refused",
-    "INVALIDARGS": "failed",
-}
 #: Scheduled callbacks handed to the core per poll: enough to keep agents busy until the next.
 POLL_BATCH = 50
 
@@ -65,23 +56,6 @@ def make_keep_handler(submit: Submit) -> Callable[[AgiSession], Awaitable[None]]
         await session.set_variable("ACD_CALLBACK_KEPT", "1")
 
     return handle
-
-
-def callback_event(msg: Message) -> ev.Event | None:
-    """The dialplan's word on a callback dial, as a core event (None: not about one)."""
-    if msg.get("Event") != "UserEvent":
-        return None
-    name = msg.get("UserEvent")
-    call_id = msg.get("CallId") or ""
-    if not call_id or name not in ("AcdCallbackAnswered", "AcdCallbackResult"):
-        return None
-    if name == "AcdCallbackAnswered":
-        return ev.CallbackAnswered(call_id)
-    status = (msg.get("Status") or "").upper()
-    if status == "ANSWER":
-        # Dial() returned after the customer answered: the customer hung up.
-        return ev.CallerHungUp(call_id)
-    return ev.CallbackFailed(call_id, DIAL_OUTCOMES.get(status, "failed"))
 
 
 def due_callbacks(rows: list[Any], config: Config, now: datetime) -> list[ev.CallbackDue]:

@@ -1,9 +1,10 @@
 """Recording of live calls: which calls to record, where, the agent's pauses, and the check
 of the file once the call is over.
 
-Plain bookkeeping fed by the engine (no AMI here): the engine asks `plan()` when it offers a
-call, reports the answer, the agent's DTMF and the final call record, and carries out what
-comes back (MixMonitorMute, a RecordingMade row).
+Plain bookkeeping fed by the engine (no AMI here): the effector asks `plan()` when it offers a
+call, the AMI translator reports the answer and the agent's pause and resume keys, the effector
+the final call record, and the engine carries out what comes back (MixMonitorMute, a
+RecordingMade row). Which keys pause a recording is the translator's to know.
 """
 
 from __future__ import annotations
@@ -14,14 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from acd.config.models import Config
-from acd.core.decisions import CallRecord, RecordingMade
+from acd.core.decisions import CallRecord
+from acd.records.items import RecordingMade
 from recordings.naming import local_path, recording_relpath
 from recordings.verify import inspect, status
-
-# The agent presses * then 7 to pause recording (a caller reads out card details), * then 8
-# to resume.
-PAUSE_KEYS = ("*", "7")
-RESUME_KEYS = ("*", "8")
 
 
 @dataclass
@@ -35,7 +32,6 @@ class LiveRecording:
     channel: str = ""
     started_at: float | None = None
     pauses: list[list[float]] = field(default_factory=list)  # [start, end] offsets in s
-    last_key: str = ""
 
     @property
     def paused(self) -> bool:
@@ -82,21 +78,25 @@ class Recorder:
             recording.started_at = now
             self.live[recording.call_id] = recording
 
-    def key(self, leg: str, digit: str, now: float) -> tuple[str, bool] | None:
-        """An agent's DTMF: (channel, mute) when it pauses or resumes the recording."""
-        recording = next((r for r in self.live.values() if r.leg == leg), None)
-        if recording is None or recording.started_at is None:
-            return None
-        pair = (recording.last_key, digit)
-        recording.last_key = digit
-        offset = round(now - recording.started_at, 2)
-        if pair == PAUSE_KEYS and not recording.paused:
-            recording.pauses.append([offset, -1.0])
-            return recording.channel, True
-        if pair == RESUME_KEYS and recording.paused:
-            recording.pauses[-1][1] = offset
-            return recording.channel, False
-        return None
+    def pause(self, leg: str, now: float) -> bool:
+        """The agent asked to pause the recording on `leg`: True when that pauses one (there
+        is a recording and it is running), so the channel is to be muted."""
+        recording = self._recording_on(leg)
+        if recording is None or recording.started_at is None or recording.paused:
+            return False
+        recording.pauses.append([round(now - recording.started_at, 2), -1.0])
+        return True
+
+    def resume(self, leg: str, now: float) -> bool:
+        """The agent asked to resume: True when a paused recording on `leg` runs again."""
+        recording = self._recording_on(leg)
+        if recording is None or recording.started_at is None or not recording.paused:
+            return False
+        recording.pauses[-1][1] = round(now - recording.started_at, 2)
+        return True
+
+    def _recording_on(self, leg: str) -> LiveRecording | None:
+        return next((r for r in self.live.values() if r.leg == leg), None)
 
     def finished(self, record: CallRecord) -> LiveRecording | None:
         """The call is over: the recording to check, if there was one."""

@@ -156,7 +156,7 @@ async def test_a_call_entering_during_a_resync_is_not_taken_for_gone(engine: Eng
     assert entered.call_id in engine.core.calls  # still waiting, not hung up by the resync
     # And the bookkeeping ends with the resync: later calls are not remembered forever.
     engine._on_ami_event(enqueued("13800138000"))
-    assert engine._entered_during_resync is None
+    assert engine.resync.entered_during is None
 
 
 async def test_the_consumer_stops_when_cancelled_even_with_a_busy_queue(engine: Engine) -> None:
@@ -178,7 +178,7 @@ async def test_the_consumer_stops_when_cancelled_even_with_a_busy_queue(engine: 
 
 
 def test_the_caller_id_an_agent_sees_cannot_be_garbled_by_the_caller() -> None:
-    from acd.engine import caller_id
+    from acd.engine.effects import caller_id
 
     assert caller_id("callback 138", "138") == '"callback 138" <138>'
     assert caller_id('"><b', '"><b') == '"b" <b>'

@@ -1,20 +1,19 @@
-"""The callback dialer's adapters: the dialplan's word on a dial becomes a core event, and
-scheduled callbacks reach the core only when due and inside their hotline's business hours
-(the seeds: callbacks are placed while agents are in)."""
+"""The callback dialer's adapters: scheduled callbacks reach the core only when due and inside
+their hotline's business hours (the seeds: callbacks are placed while agents are in). The
+dialplan's word on a dial is AMI, tested with the translator (tests/unit/engine)."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from acd.ami import Message
 from acd.clock import ManualClock
 from acd.config import Config, load_config
 from acd.core import events as ev
 from acd.core.decisions import CallbackAttempt, CallbackRequested
-from acd.dialer import CallbackPoller, add_callback, callback_event
+from acd.dialer import CallbackPoller, add_callback
 from acd.records.models import make_engine
-from acd.records.queries import callbacks
+from acd.records.oneshot import callbacks
 from acd.records.writer import RecordWriter
 from tests.unit.core.conftest import SHIPPED
 
@@ -25,31 +24,6 @@ CLOSED = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 def config() -> Config:
     return load_config(SHIPPED)
-
-
-def user_event(name: str, **headers: str) -> Message:
-    return Message([("Event", "UserEvent"), ("UserEvent", name), *headers.items()])
-
-
-def test_the_dialplan_reports_become_core_events() -> None:
-    assert callback_event(user_event("AcdCallbackAnswered", CallId="c1")) == ev.CallbackAnswered(
-        "c1"
-    )
-    # Dial() returning ANSWER means the customer talked and hung up.
-    assert callback_event(user_event("AcdCallbackResult", CallId="c1", Status="ANSWER")) == (
-        ev.CallerHungUp("c1")
-    )
-    assert callback_event(user_event("AcdCallbackResult", CallId="c1", Status="NOANSWER")) == (
-        ev.CallbackFailed("c1", "no-answer")
-    )
-    assert callback_event(user_event("AcdCallbackResult", CallId="c1", Status="BUSY")) == (
-        ev.CallbackFailed("c1", "busy")
-    )
-    assert callback_event(user_event("AcdCallbackResult", CallId="c1", Status="??")) == (
-        ev.CallbackFailed("c1", "failed")
-    )
-    assert callback_event(user_event("AcdCallbackResult", Status="BUSY")) is None
-    assert callback_event(user_event("AcdEnqueued", CallId="c1")) is None
 
 
 def poll(url: str, at: datetime) -> list[ev.Event]:

@@ -1,4 +1,5 @@
-"""Which calls are recorded, where, and the agent's pauses (*7 / *8) on the record."""
+"""Which calls are recorded, where, and the agent's pauses on the record (which keys pause
+it is the AMI translator's, tested in tests/unit/engine)."""
 
 from __future__ import annotations
 
@@ -43,22 +44,28 @@ def test_never_and_percentage_policies() -> None:
     assert picks == [chosen(sampled, "general", f"call{i}") for i in range(2000)]  # stable
 
 
-def test_star_7_pauses_and_star_8_resumes_with_offsets() -> None:
+def test_a_pause_and_a_resume_are_kept_as_offsets_into_the_recording() -> None:
     recorder = Recorder(config())
     answered(recorder)
-    assert recorder.key("leg1", "*", T0 + 3) is None
-    assert recorder.key("leg1", "7", T0 + 3.5) == ("PJSIP/1001-00000001", True)
-    assert recorder.key("leg1", "7", T0 + 4) is None  # already paused
-    recorder.key("leg1", "*", T0 + 6)
-    assert recorder.key("leg1", "8", T0 + 6.5) == ("PJSIP/1001-00000001", False)
+    assert recorder.resume("leg1", T0 + 3) is False  # not paused: nothing to resume
+    assert recorder.pause("leg1", T0 + 3.5) is True
+    assert recorder.pause("leg1", T0 + 4) is False  # already paused
+    assert recorder.resume("leg1", T0 + 6.5) is True
     assert recorder.live["call1"].pauses == [[1.5, 4.5]]
+
+
+def test_no_pause_without_a_recording_running() -> None:
+    recorder = Recorder(config({"policy": "never"}))
+    recorder.plan("leg1", "call1", "1001", "13800138000", "general", T0)
+    recorder.answered("leg1", "PJSIP/1001-00000001", T0 + 2)
+    assert recorder.pause("leg1", T0 + 3) is False
+    assert recorder.pause("other-leg", T0 + 3) is False
 
 
 def test_a_pause_still_open_at_hang_up_ends_with_the_call() -> None:
     recorder = Recorder(config())
     answered(recorder)
-    recorder.key("leg1", "*", T0 + 3)
-    recorder.key("leg1", "7", T0 + 3)
+    recorder.pause("leg1", T0 + 3)
     record = CallRecord("call1", "13800138000", "home", "general", T0 - 5, "1001", T0 + 2, T0 + 9)
     finished = recorder.finished(record)
     assert finished is not None and finished.pauses == [[1.0, 7.0]]
