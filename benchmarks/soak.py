@@ -33,14 +33,9 @@ from pathlib import Path
 
 from acd.config import load_config
 from benchmarks import livelab
-from benchmarks.sipp_load import (
-    PCAP_DIR,
-    AgentBank,
-    Talk,
-    agent_legs,
-    caller_legs,
-    run_callers,
-)
+from benchmarks.sipp_load.phones import AgentBank, run_callers
+from benchmarks.sipp_load.scenarios import PCAP_DIR, Talk
+from benchmarks.sipp_load.traces import agent_legs, caller_legs
 
 SAMPLE_SECONDS = 30.0
 RSS_GROWTH = 0.10
