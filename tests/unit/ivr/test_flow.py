@@ -1,14 +1,16 @@
 """The IVR's rules, node by node: type-ahead, retries, fallback, back, repeat, callbacks,
-messages, transfers, hours and the seeds' silent-call rule. Never a dead end."""
+messages, transfers, hours and the seeds' silent-call rule. Never a dead end.
+
+On the test site (tests/unit/site.py), whose home line's menus and hours are written there, so
+an ops edit of the shipped menus cannot break these rules."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from acd.config import Config, load_config
+from acd.config import Config
 from ivr.flow import (
     Callback,
     Collect,
@@ -19,8 +21,8 @@ from ivr.flow import (
     Message,
     TransferOut,
 )
+from tests.unit.site import site, site_data
 
-SHIPPED = Path(__file__).resolve().parents[3] / "dialplans"
 # A Tuesday in winter, 10:00 in Shanghai: open.
 OPEN = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 # The same day at 20:00 in Shanghai: closed.
@@ -29,7 +31,7 @@ CLOSED = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def config() -> Config:
-    return load_config(SHIPPED)
+    return site()
 
 
 def started(config: Config, now: datetime = OPEN) -> IvrFlow:
@@ -113,9 +115,9 @@ def test_a_caller_who_speaks_but_does_not_press_reaches_a_person(config: Config)
     assert flow.on_voice() == Enqueue("general", 0)
 
 
-def test_goodbye_node(config: Config) -> None:
-    data = config.model_dump()
+def test_goodbye_node() -> None:
+    data = site_data()
     data["hotlines"][0]["menus"]["main"]["options"]["8"] = {"goodbye": True}
-    flow = IvrFlow(Config.model_validate(data), "home")
+    flow = IvrFlow(site(data), "home")
     flow.start(OPEN)
     assert flow.on_digit("8") == Hangup("goodbye")

@@ -1,30 +1,30 @@
 """Floods of keys against the IVR: thousands of digits, junk keys, menus that loop.
 
 The flow is a pure state machine, so a flood can only hurt it by raising, by reaching a dead
-end, or by growing without bound; each is checked with the shipped menus and with a menu whose
-every way out leads back to itself.
+end, or by growing without bound; each is checked with ordinary menus and with a menu whose
+every way out leads back to itself. The menus are the test site's (tests/unit/site.py): two
+levels, a back key, repeat keys, a fallback, as a shipped hotline has.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from acd.config import Config, load_config
+from acd.config import Config
 from acd.config.hotlines import Repeat
 from ivr.flow import Callback, Collect, Enqueue, Hangup, IvrFlow, Listen, Message, TransferOut
+from tests.unit.site import site
 
-SHIPPED = Path(__file__).resolve().parents[3] / "dialplans"
 OPEN = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Shanghai
-CONFIG: Config = load_config(SHIPPED)
+CONFIG: Config = site()
 KEYS = "0123456789*#ABCD"
 
 
 def looping_config() -> Config:
-    """The shipped hotline with a main menu whose options and fallback all repeat it."""
+    """The site's hotline with a main menu whose options and fallback all repeat it."""
     hotline = CONFIG.hotlines[0]
     main = hotline.menus[hotline.menu]
     loop = main.model_copy(
