@@ -23,7 +23,8 @@ PROMPTS = ("menu", "hello", "bye")
 
 @pytest.fixture
 def config() -> Config:
-    """One English hotline in front of two queues, two agents; every call recorded."""
+    """One English hotline in front of two queues, two agents and a supervisor; every call
+    recorded."""
     menu = {
         "prompt": "menu",
         "options": {"1": {"queue": "repairs"}},
@@ -36,7 +37,11 @@ def config() -> Config:
                 {"name": "repairs", "skills": {"repairs": 1}},
                 {"name": "billing", "skills": {"repairs": 1}},
             ],
-            "agents": [{"number": "1001"}, {"number": "1002"}],
+            "agents": [
+                {"number": "1001"},
+                {"number": "1002"},
+                {"number": "1090", "role": "supervisor"},
+            ],
             "prompts": {name: {"zh": f"{name} zh", "en": f"{name} en"} for name in PROMPTS},
             "hotlines": [
                 {

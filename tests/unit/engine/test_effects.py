@@ -174,3 +174,19 @@ async def test_a_finished_call_s_recording_is_checked_and_recorded(
     assert isinstance(made, RecordingMade)
     assert made.call_id == "c1" and made.status == "missing"  # no file in the test spool
     assert world.ami.sent == []
+
+
+async def test_a_supervisor_is_rung_to_join_the_agent_s_talking_leg(world: World) -> None:
+    with pytest.raises(ValueError, match="1002 is not a supervisor"):
+        world.effector.spy_channel("1002", "1001")
+    with pytest.raises(ValueError, match="agent 1001 is not on a call"):
+        world.effector.spy_channel("1090", "1001")
+    world.translator.expect("leg1", "c1", "1001", "1001")
+    leg = world.translator.legs["leg1"]
+    leg.channel, leg.answered = "PJSIP/1001-00000002", True
+    await world.effector.supervise("whisper", "1001", "1090")
+    [(name, fields)] = world.ami.sent
+    assert name == "Originate" and fields["Channel"] == "PJSIP/1090"
+    variables = fields["Variable"]
+    assert isinstance(variables, list)
+    assert "ACD_SPY_CHANNEL=PJSIP/1001-00000002" in variables and "ACD_SPY_MODES=w" in variables
