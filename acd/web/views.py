@@ -1,7 +1,10 @@
-"""What the pages show, computed from the core's snapshot and the observer stream.
+"""What the pages show, computed from the core's snapshot, its read API and its decisions.
 
 Pure: values in, plain dicts out (JSON for the pages), so the rules of the wallboard - what
-counts as answered today, what the service level is - are tested without a browser.
+counts as answered today, what the service level is - are tested without a browser. The
+counters and the screen pops are projections of the core's decisions (`match` over the facts
+and effects it emits): they never hold or read the core's live objects, and never work out
+again what the core already said (which queue a call was answered in, why an offer ended).
 """
 
 from __future__ import annotations
@@ -10,15 +13,17 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from acd.config.models import AgentConfig, Config
+from acd.config.models import Config
 from acd.config.queues import QueueConfig
-from acd.core import events as ev
-from acd.core.decisions import CallRecord, CancelOffer, Decision, Offer
-from acd.core.entities import Call
+from acd.core.decisions import Decision, Offer
+from acd.core.facts import CallConnected, CallEnded, CallLeft, CustomerDialled, OfferEnded
+from acd.core.vocab import LeaveReason
 from acd.privacy import mask_number
+from agents.commands import choosable_reasons
 
 #: The seeds answer within 3 rings (about 5 s each); used when a queue does not say.
 DEFAULT_SERVICE_LEVEL_SECONDS = 15.0
@@ -48,7 +53,9 @@ class QueueToday:
 
 class TodayCounters:
     """Answered / abandoned / service level per queue since local midnight in the centre's
-    time zone, counted once per call from the call records the core emits.
+    time zone, counted once per call from the core's facts: answered in the queue it was
+    connected in (`CallConnected`), abandoned or lost in the queue it left (`CallLeft`), lost
+    when a callback ended without the customer (`CallEnded` never answered).
 
     In memory only: an engine restart starts the day's counts again (reports read the
     records for exact figures).
@@ -59,16 +66,14 @@ class TodayCounters:
         self.zone = ZoneInfo(config.centre.timezone)
         self.day: date | None = None
         self.queues: dict[str, QueueToday] = {}
-        self._answered: set[str] = set()
-        self._ended: set[str] = set()
+        self._counted: set[str] = set()
 
     def _roll(self, now: float) -> None:
         day = datetime.fromtimestamp(now, self.zone).date()
         if day != self.day:
             self.day = day
             self.queues = {}
-            self._answered = set()
-            self._ended = set()
+            self._counted = set()
 
     def get(self, queue: str, now: float) -> QueueToday:
         self._roll(now)
@@ -76,31 +81,45 @@ class TodayCounters:
 
     def observe(self, decisions: Iterable[Decision], now: float) -> None:
         self._roll(now)
-        for record in decisions:
-            if isinstance(record, CallRecord):
-                self._count(record)
+        for decision in decisions:
+            match decision:
+                case CallConnected(call_id=call_id, queue=queue):
+                    if self._first(call_id):
+                        counts = self.queues.setdefault(queue, QueueToday())
+                        counts.answered += 1
+                        if decision.hold_seconds <= self._threshold(queue):
+                            counts.in_service_level += 1
+                case CallLeft(reason=LeaveReason.VIRTUAL_HOLD):
+                    pass  # off the line by a key, the call keeps its place: not an outcome
+                case CallLeft(call_id=call_id, queue=queue, reason=reason):
+                    if self._first(call_id):
+                        counts = self.queues.setdefault(queue, QueueToday())
+                        if reason is LeaveReason.ABANDONED:
+                            counts.abandoned += 1
+                        else:
+                            counts.lost += 1
+                case CallEnded(call_id=call_id, queue=queue, answered_at=None):
+                    if self._first(call_id):
+                        self.queues.setdefault(queue, QueueToday()).lost += 1
 
-    def _count(self, record: CallRecord) -> None:
-        counts = self.queues.setdefault(record.queue, QueueToday())
-        if record.answered_at is not None:
-            if record.call_id not in self._answered:
-                self._answered.add(record.call_id)
-                counts.answered += 1
-                threshold = self._threshold(record.queue)
-                if record.answered_at - record.entered_at <= threshold:
-                    counts.in_service_level += 1
-        elif record.ended_at is not None and record.call_id not in self._ended:
-            self._ended.add(record.call_id)
-            if record.disposition == "abandoned":
-                counts.abandoned += 1
-            else:
-                counts.lost += 1
+    def _first(self, call_id: str) -> bool:
+        """True the first time a call has an outcome today: each call counts once."""
+        if call_id in self._counted:
+            return False
+        self._counted.add(call_id)
+        return True
 
     def _threshold(self, queue: str) -> float:
         try:
             return service_level_seconds(self.config.queue(queue))
         except KeyError:
             return DEFAULT_SERVICE_LEVEL_SECONDS
+
+
+class PopStatus(StrEnum):
+    RINGING = "ringing"
+    TALKING = "talking"
+    ENDED = "ended"
 
 
 @dataclass
@@ -112,7 +131,7 @@ class ScreenPop:
     queue: str
     entered_at: float
     offered_at: float
-    status: str = "ringing"  # ringing, talking, ended
+    status: PopStatus = PopStatus.RINGING
     answered_at: float | None = None
     ended_at: float | None = None
 
@@ -124,46 +143,48 @@ class ScreenPop:
 
 @dataclass
 class ScreenPops:
-    """Per agent: the call being offered or handled (the seeds' screen pop), from Offer
-    decisions, and the calls they may still write case notes for."""
+    """Per agent: the call being offered or handled (the seeds' screen pop), from the Offer
+    and what the core says of it after (the offer ended, the call connected, it ended), and
+    the calls they may still write case notes for."""
 
     current: dict[str, ScreenPop] = field(default_factory=dict)
     recent: dict[str, deque[tuple[str, str]]] = field(default_factory=dict)  # (call, caller)
 
-    def observe(
-        self, event: ev.Event, decisions: Iterable[Decision], now: float, calls: Mapping[str, Call]
-    ) -> None:
-        if isinstance(event, ev.OfferFailed):
-            self._withdraw(event.agent, event.call_id)
-        elif isinstance(event, ev.OfferAnswered):
-            pop = self.current.get(event.agent)
-            if pop is not None and pop.call_id == event.call_id:
-                pop.status, pop.answered_at = "talking", now
+    def observe(self, decisions: Iterable[Decision], now: float) -> None:
         for decision in decisions:
-            if isinstance(decision, Offer):
-                call = calls.get(decision.call_id)
-                entered = call.record.entered_at if call is not None else now
-                self.current[decision.agent] = ScreenPop(
-                    decision.call_id, decision.caller, decision.queue, entered, now
-                )
-                kept = self.recent.setdefault(decision.agent, deque(maxlen=NOTE_CALLS_KEPT))
-                if (decision.call_id, decision.caller) not in kept:
-                    kept.append((decision.call_id, decision.caller))
-            elif isinstance(decision, CancelOffer):
-                self._withdraw(decision.agent, decision.call_id)
-            elif isinstance(decision, CallRecord) and decision.agent is not None:
-                pop = self.current.get(decision.agent)
-                if pop is None or pop.call_id != decision.call_id:
-                    continue
-                if decision.answered_at is not None and pop.status == "ringing":
-                    pop.status, pop.answered_at = "talking", decision.answered_at
-                if decision.ended_at is not None:
-                    pop.status, pop.ended_at = "ended", decision.ended_at
+            match decision:
+                case Offer():
+                    self._offered(decision, now)
+                case OfferEnded(agent=agent, call_id=call_id):
+                    self._withdraw(agent, call_id)
+                case (
+                    CustomerDialled(agent=agent, call_id=call_id, at=at)
+                    | CallConnected(agent=agent, call_id=call_id, at=at)
+                ):
+                    pop = self._pop(agent, call_id)
+                    if pop is not None and pop.status is PopStatus.RINGING:
+                        pop.status, pop.answered_at = PopStatus.TALKING, at
+                case CallEnded(agent=str(agent), call_id=call_id, at=at):
+                    pop = self._pop(agent, call_id)
+                    if pop is not None:
+                        pop.status, pop.ended_at = PopStatus.ENDED, at
+
+    def _offered(self, offer: Offer, now: float) -> None:
+        self.current[offer.agent] = ScreenPop(
+            offer.call_id, offer.caller, offer.queue, offer.entered_at, now
+        )
+        kept = self.recent.setdefault(offer.agent, deque(maxlen=NOTE_CALLS_KEPT))
+        if (offer.call_id, offer.caller) not in kept:
+            kept.append((offer.call_id, offer.caller))
+
+    def _pop(self, agent: str, call_id: str) -> ScreenPop | None:
+        pop = self.current.get(agent)
+        return pop if pop is not None and pop.call_id == call_id else None
 
     def _withdraw(self, agent: str, call_id: str) -> None:
         """An offer that went nowhere: the call is someone else's now, no note for it here."""
         pop = self.current.get(agent)
-        if pop is not None and pop.call_id == call_id and pop.status == "ringing":
+        if pop is not None and pop.call_id == call_id and pop.status is PopStatus.RINGING:
             del self.current[agent]
             kept = self.recent.get(agent)
             if kept is not None and (call_id, pop.caller) in kept:
@@ -178,17 +199,6 @@ class ScreenPops:
         return None
 
 
-def agent_queues(spec: AgentConfig | None, config: Config) -> list[str]:
-    """Queues whose skills the agent holds at the queue's minimum levels."""
-    if spec is None:
-        return []
-    return [
-        queue.name
-        for queue in config.queues
-        if all(spec.skills.get(skill, 0) >= level for skill, level in queue.skills.items())
-    ]
-
-
 def wallboard_view(
     snapshot: Mapping[str, Any],
     today: TodayCounters,
@@ -196,9 +206,12 @@ def wallboard_view(
     config: Config,
     reviews: list[dict[str, Any]],
     now: float,
+    served: Mapping[str, tuple[str, ...]],
 ) -> dict[str, Any]:
-    """Queues, agents, active rules and overdue reviews, as the wallboard draws them."""
-    specs = {a.number: a for a in config.agents}
+    """Queues, agents, active rules and overdue reviews, as the wallboard draws them.
+
+    `served` is the core's answer to "which queues does this agent serve now" (its read
+    API), moves and supervisors off the queues included."""
     queues = []
     for queue in snapshot.get("queues", []):
         counts = today.get(queue["name"], now)
@@ -228,15 +241,15 @@ def wallboard_view(
         )
     agents = []
     for agent in snapshot.get("agents", []):
-        spec_a = specs.get(agent["number"])
+        spec_a = config.agent(agent["number"])
         pop = pops.current.get(agent["number"])
-        live = pop is not None and pop.status in ("ringing", "talking")
+        live = pop is not None and pop.status is not PopStatus.ENDED
         agents.append(
             {
                 **agent,
                 "name": spec_a.name if spec_a is not None else "",
                 "trainee": spec_a.trainee if spec_a is not None else False,
-                "queues": agent.get("moved_to") or agent_queues(spec_a, config),
+                "queues": list(served.get(agent["number"], ())),
                 "caller": mask_number(pop.caller) if live and pop is not None else None,
                 "call_queue": pop.queue if live and pop is not None else None,
             }
@@ -258,16 +271,21 @@ def wallboard_view(
         "rules": active,
         "rule_effects": rules.get("effects") if isinstance(rules, dict) else None,
         "reviews": overdue,
-        "pause_reasons": sorted(set(config.centre.pause_reasons.values())),
+        "pause_reasons": choosable_reasons(config),
         "queue_names": [queue.name for queue in config.queues],
     }
 
 
 def agent_view(
-    snapshot: Mapping[str, Any], number: str, pops: ScreenPops, config: Config, now: float
+    snapshot: Mapping[str, Any],
+    number: str,
+    pops: ScreenPops,
+    config: Config,
+    now: float,
+    served: Mapping[str, tuple[str, ...]],
 ) -> dict[str, Any]:
     """One agent's own state and screen pop, as their page draws it."""
-    spec = next((a for a in config.agents if a.number == number), None)
+    spec = config.agent(number)
     state = next((a for a in snapshot.get("agents", []) if a["number"] == number), None)
     pop = pops.current.get(number)
     return {
@@ -275,7 +293,11 @@ def agent_view(
         "now": now,
         "agent": None
         if state is None
-        else {**state, "name": spec.name if spec else "", "queues": agent_queues(spec, config)},
-        "pause_reasons": list(dict.fromkeys(config.centre.pause_reasons.values())),
+        else {
+            **state,
+            "name": spec.name if spec else "",
+            "queues": list(served.get(number, ())),
+        },
+        "pause_reasons": choosable_reasons(config),
         "pop": None if pop is None else pop.view(),
     }
