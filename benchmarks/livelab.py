@@ -24,7 +24,7 @@ import yaml
 
 from acd import lab
 from acd.config import load_config
-from acd.records.queries import recent_calls
+from acd.records.oneshot import recent_calls
 from acd.secrets import load_secrets
 
 PROJECT = lab.PROJECT

@@ -17,15 +17,10 @@ from acd.agi import AgiHangup, AgiSession
 from acd.clock import Clock
 from acd.config.hotlines import HotlineConfig
 from acd.config.models import Config
-from acd.core.decisions import (
-    CallbackRequested,
-    IvrPath,
-    MessageLeft,
-    Record,
-    SurveyScore,
-)
+from acd.core.decisions import CallbackRequested
 from acd.privacy import mask_number
 from acd.prompts import sound_name
+from acd.records.items import IvrPath, MessageLeft, Record, SurveyScore
 from ivr.flow import Callback, Collect, Enqueue, Hangup, IvrFlow, Listen, Message, TransferOut
 from ivr.schedule import due_by
 

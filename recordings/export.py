@@ -15,7 +15,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from acd.records.queries import get_recording
+from acd.records.oneshot import get_recording
 from recordings.naming import UnsafePath, stored_local_path
 
 _CHUNK = 1 << 16

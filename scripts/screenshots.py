@@ -25,7 +25,8 @@ from playwright.async_api import async_playwright  # noqa: E402
 from acd.clock import ManualClock  # noqa: E402
 from acd.config import load_config  # noqa: E402
 from acd.core import events as ev  # noqa: E402
-from acd.core.decisions import CallRecord, CaseNote, IvrPath, Offer, SurveyScore  # noqa: E402
+from acd.core.decisions import CallRecord, Offer  # noqa: E402
+from acd.records.items import CaseNote, IvrPath, SurveyScore  # noqa: E402
 from acd.records.migrate import upgrade_async  # noqa: E402
 from acd.records.writer import RecordWriter  # noqa: E402
 from acd.settings import Paths  # noqa: E402

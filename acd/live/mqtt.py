@@ -52,7 +52,7 @@ LOOKUPS_AT_ONCE = 4
 
 def database_lookups(url: str) -> tuple[IvrPathLookup, HistoryLookup]:
     """The screen pop's lookups in the records database."""
-    from acd.records import queries  # the records' SQLAlchemy stack loads only when used
+    from acd.records import oneshot as queries  # the records' SQLAlchemy stack loads only when used
 
     async def ivr_path(call_id: str) -> str | None:
         row = await queries.get_call(url, call_id)

@@ -1,53 +1,15 @@
 """Call detail records, agent state history, callbacks, messages, recordings and reviews in SQL.
 
-SQLite in the lab, PostgreSQL later.
+SQLite in the lab, PostgreSQL later. The modules, by what they hold:
+
+- `models`: the tables and `make_engine`; `migrate` and `migrations`: the schema's versions.
+- `items`: what the records hold besides the core's decisions, and `Record` (all the writer
+  takes); `rows`: each item as its table row; `batch`: the registry of row builders and one
+  transaction's statements; `writer`: `RecordWriter`, the queue and retries.
+- `store`: `Records`, the one engine for the reads (`queries`, `history`, `sessions`, shaped
+  by `shapes`) and the case work (`casework`); `oneshot`: the same by URL, transitional.
+- `timeline` and `queue_log`: the core's facts as call timelines and Asterisk queue_log lines.
+
+Nothing is imported here, so that `acd.records.items` (used by the IVR and the MQTT mapper)
+does not load SQLAlchemy.
 """
-
-from acd.records.migrate import upgrade, upgrade_async
-from acd.records.models import (
-    AgentStateRow,
-    Base,
-    CallbackRow,
-    CallRow,
-    MessageRow,
-    RecordingRow,
-    ReviewRow,
-    UTCDateTime,
-    metadata,
-)
-from acd.records.queries import (
-    callbacks,
-    find_recordings,
-    get_call,
-    get_recording,
-    messages,
-    recent_calls,
-    review_done,
-    reviews,
-    score_recording,
-)
-from acd.records.writer import RecordWriter
-
-__all__ = [
-    "AgentStateRow",
-    "Base",
-    "CallRow",
-    "CallbackRow",
-    "MessageRow",
-    "RecordWriter",
-    "RecordingRow",
-    "ReviewRow",
-    "UTCDateTime",
-    "callbacks",
-    "find_recordings",
-    "get_call",
-    "get_recording",
-    "messages",
-    "metadata",
-    "recent_calls",
-    "review_done",
-    "reviews",
-    "score_recording",
-    "upgrade",
-    "upgrade_async",
-]

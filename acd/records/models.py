@@ -374,10 +374,19 @@ def make_engine(url: str | URL, *, immediate_writes: bool = False, **kwargs: Any
         finally:
             cursor.close()
 
-    begin = "BEGIN IMMEDIATE" if immediate_writes else "BEGIN"
-
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        immediate = conn.get_execution_options().get(_IMMEDIATE, immediate_writes)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+#: Execution option that makes an engine's SQLite transactions `BEGIN IMMEDIATE`.
+_IMMEDIATE = "acd_immediate_writes"
+
+
+def for_writes(engine: AsyncEngine) -> AsyncEngine:
+    """`engine` (same pool) with its SQLite transactions begun as with `immediate_writes`: one
+    engine serves short reads with a deferred BEGIN and the odd write that must lock up front."""
+    return engine.execution_options(**{_IMMEDIATE: True})

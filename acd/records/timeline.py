@@ -45,14 +45,7 @@ from dataclasses import dataclass, field
 
 from acd.config.models import Config
 from acd.core import events as ev
-from acd.core.decisions import (
-    AgentStateChanged,
-    CallbackAttempt,
-    CallEvent,
-    Decision,
-    EventValue,
-    Offer,
-)
+from acd.core.decisions import AgentStateChanged, CallbackAttempt, Decision, Offer
 from acd.core.facts import (
     AgentQueuesChanged,
     CallArrived,
@@ -65,6 +58,7 @@ from acd.core.facts import (
     OfferEnded,
 )
 from acd.core.vocab import CallKind, ExitReason, LeaveReason, OfferFailure
+from acd.records.items import CallEvent, EventValue
 
 _DOOR_LINES = {ExitReason.FULL: "FULL", ExitReason.EMPTY: "JOINEMPTY"}
 _EXIT_LINES = {

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from acd.core.decisions import CallRecord, RecordingMade, SurveyScore
+from acd.core.decisions import CallRecord
+from acd.records.items import RecordingMade, SurveyScore
 from acd.records.migrate import upgrade_async
 from acd.records.writer import RecordWriter
 from recordings.naming import recording_relpath

@@ -14,7 +14,7 @@ from acd.cli.main import main
 from acd.cli.records import complaint_due
 from acd.config import load_config
 from acd.core.decisions import CallRecord
-from acd.records.queries import caller_history, reviews
+from acd.records.oneshot import caller_history, reviews
 from acd.records.writer import RecordWriter
 
 DIALPLANS = str(Path(__file__).resolve().parents[3] / "dialplans")

@@ -11,8 +11,9 @@ import pytest
 
 from acd.config import load_config
 from acd.core import events as ev
-from acd.core.decisions import AgentStateChanged, CallRecord, CaseNote, IvrPath, SurveyScore
-from acd.records.queries import (
+from acd.core.decisions import AgentStateChanged, CallRecord
+from acd.records.items import CaseNote, IvrPath, SurveyScore
+from acd.records.oneshot import (
     add_case_note,
     agent_sessions,
     call_timeline,

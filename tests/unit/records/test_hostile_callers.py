@@ -16,14 +16,8 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from acd.core.decisions import (
-    CallbackAttempt,
-    CallbackRequested,
-    CallRecord,
-    IvrPath,
-    MessageLeft,
-    Record,
-)
+from acd.core.decisions import CallbackAttempt, CallbackRequested, CallRecord
+from acd.records.items import IvrPath, MessageLeft, Record
 from acd.records.models import CallbackAttemptRow, CallbackRow, CallRow, MessageRow
 from acd.records.writer import RecordWriter
 from tests.unit.records.reading import rows, scalars

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from acd.core.decisions import CallbackRequested, CallRecord, IvrPath, MessageLeft, SurveyScore
-from acd.records.queries import callbacks, get_call, messages, recent_calls
+from acd.core.decisions import CallbackRequested, CallRecord
+from acd.records.items import IvrPath, MessageLeft, SurveyScore
+from acd.records.oneshot import callbacks, get_call, messages, recent_calls
 from acd.records.writer import RecordWriter
 
 T0 = 1_700_000_000.0

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.pool import NullPool
 
-from acd.core.decisions import CallRecord, RecordingMade, SurveyScore
+from acd.core.decisions import CallRecord
+from acd.records.items import RecordingMade, SurveyScore
 from acd.records.models import RecordingRow, make_engine
-from acd.records.queries import (
+from acd.records.oneshot import (
     find_recordings,
     get_recording,
     review_done,

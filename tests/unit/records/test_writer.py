@@ -20,15 +20,8 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import Row, select, text
 
-from acd.core.decisions import (
-    AgentStateChanged,
-    CallbackRequested,
-    CallRecord,
-    IvrPath,
-    MessageLeft,
-    Record,
-    SurveyScore,
-)
+from acd.core.decisions import AgentStateChanged, CallbackRequested, CallRecord
+from acd.records.items import IvrPath, MessageLeft, Record, SurveyScore
 from acd.records.migrate import upgrade_async
 from acd.records.models import AgentStateRow, CallbackRow, CallRow, MessageRow
 from acd.records.writer import RecordWriter

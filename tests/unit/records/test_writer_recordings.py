@@ -14,7 +14,8 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import Row, select
 
-from acd.core.decisions import CallRecord, RecordingMade, SurveyScore
+from acd.core.decisions import CallRecord
+from acd.records.items import RecordingMade, SurveyScore
 from acd.records.migrate import upgrade_async
 from acd.records.models import CallRow, RecordingRow, ReviewRow
 from acd.records.writer import RecordWriter

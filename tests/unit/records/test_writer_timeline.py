@@ -6,13 +6,8 @@ import json
 
 from sqlalchemy import select
 
-from acd.core.decisions import (
-    CallbackAttempt,
-    CallEvent,
-    CaseNote,
-    IvrPath,
-    RuleChanged,
-)
+from acd.core.decisions import CallbackAttempt, RuleChanged
+from acd.records.items import CallEvent, CaseNote, IvrPath
 from acd.records.models import CallbackAttemptRow, CallEventRow, CallNoteRow, RuleFiringRow
 from acd.records.writer import RecordWriter
 from tests.unit.records.reading import rows
