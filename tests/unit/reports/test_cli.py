@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,14 +16,14 @@ from acd.cli.reports import duration, when
 from acd.reports.compute import compute
 from acd.reports.render import to_dict
 from tests.unit.reports import dataset as d
+from tests.unit.site import site_data, write_site
 
-DIALPLANS = Path(__file__).resolve().parents[3] / "dialplans"
 RANGE = ["--from", "2025-03-03T09:00", "--to", "2025-03-03T10:00"]  # the centre's local time
 
 
 @pytest.fixture
 def config(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The shipped dialplans with repairs answering within 20 s, and the fixed day stored."""
+    """The test site with repairs answering within 20 s, and the fixed day stored."""
     directory = _dialplans(tmp_path)
     monkeypatch.setenv("ACD_DATABASE_URL", db_url)
     monkeypatch.setenv("ACD_STATE_DIR", str(tmp_path / "state"))
@@ -33,14 +32,12 @@ def config(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def _dialplans(tmp_path: Path) -> str:
-    directory = tmp_path / "dialplans"
-    shutil.copytree(DIALPLANS, directory)
-    queues = directory / "queues.yaml"
-    text = queues.read_text(encoding="utf-8")
-    assert text.count("  - name: repairs\n") == 1
-    text = text.replace("  - name: repairs\n", "  - name: repairs\n    service_level_seconds: 20\n")
-    queues.write_text(text, encoding="utf-8")
-    return str(directory)
+    """The test site (tests/unit/site.py) with the dataset's thresholds: repairs answers within
+    20 s, general within the default 15 s."""
+    data = site_data()
+    (repairs,) = [q for q in data["queues"] if q["name"] == "repairs"]
+    repairs["service_level_seconds"] = d.THRESHOLDS["repairs"]
+    return str(write_site(tmp_path / "dialplans", data))
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -1,4 +1,5 @@
-"""`acd simulate` through the real `acd` entry point."""
+"""`acd simulate` through the real `acd` entry point; a config is the test site's
+(tests/unit/site.py), written to a directory as ops would keep it."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ from pathlib import Path
 import pytest
 
 from acd.cli.main import main
+from tests.unit.site import write_site
 
-SHIPPED = Path(__file__).resolve().parents[3] / "dialplans"
 SHORT = ["--hours", "1", "--warmup", "10m", "--replications", "3"]
+
+
+@pytest.fixture
+def dialplans(tmp_path: Path) -> str:
+    return str(write_site(tmp_path / "dialplans"))
 
 
 def test_prints_the_figures_with_intervals_and_erlang_c(capsys: pytest.CaptureFixture[str]) -> None:
@@ -53,12 +59,12 @@ def test_the_same_seed_prints_the_same_figures(capsys: pytest.CaptureFixture[str
 
 
 def test_simulates_a_queue_of_the_config_with_its_own_agents_and_wrap_up(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], dialplans: str
 ) -> None:
-    argv = ["simulate", "--config", str(SHIPPED), "--queue", "general", "--calls", "20"]
+    argv = ["simulate", "--config", dialplans, "--queue", "general", "--calls", "20"]
     assert main([*argv, "--aht", "240", *SHORT, "--json"]) == 0
     scenario = json.loads(capsys.readouterr().out)["scenario"]
-    # The shipped general queue: agents 1001, 1002 and 1004 hold housekeeping (1090 is a
+    # The site's general queue: agents 1001, 1002 and 1004 hold housekeeping (1090 is a
     # supervisor); its wrap-up is 10 s, so talk is 230 s of the 240.
     assert scenario["agents"] == 3
     assert scenario["wrapup_seconds"] == 10
@@ -66,9 +72,9 @@ def test_simulates_a_queue_of_the_config_with_its_own_agents_and_wrap_up(
 
 
 def test_agents_from_the_flag_replace_the_configs_for_a_staffing_what_if(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], dialplans: str
 ) -> None:
-    argv = ["simulate", "-c", str(SHIPPED), "--agents", "6", "--calls", "20", "--aht", "240"]
+    argv = ["simulate", "-c", dialplans, "--agents", "6", "--calls", "20", "--aht", "240"]
     assert main([*argv, *SHORT, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["scenario"]["agents"] == 6
 
@@ -102,7 +108,7 @@ def test_needs_agents_without_a_config(capsys: pytest.CaptureFixture[str]) -> No
     assert "--agents" in capsys.readouterr().err
 
 
-def test_an_unknown_queue_is_named(capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["simulate", "-c", str(SHIPPED), "--queue", "nope", "--calls", "10", "--aht", "180"]
+def test_an_unknown_queue_is_named(capsys: pytest.CaptureFixture[str], dialplans: str) -> None:
+    argv = ["simulate", "-c", dialplans, "--queue", "nope", "--calls", "10", "--aht", "180"]
     assert main(argv) == 2
     assert "no queue 'nope'" in capsys.readouterr().err

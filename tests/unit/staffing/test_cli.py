@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from acd.cli.main import main
+from tests.unit.site import write_site
 from tests.unit.staffing.records import insert_calls, local, row, spread
 
-DIALPLANS = str(Path(__file__).resolve().parents[3] / "dialplans")
 ISSUE = ["staffing", "--calls", "100", "--per", "30m", "--aht", "180", "--target", "80/20"]
 
 
@@ -105,8 +105,8 @@ def test_without_traffic_it_asks_for_some(capsys: pytest.CaptureFixture[str]) ->
     assert code == 1 and "give --calls and --aht, or --from-records" in err
 
 
-# --from-records: the issue's traffic, recorded in the shipped config's general queue (wrap-up
-# 10 s: talk 170 s makes the AHT 180 s), 09:00-09:30 centre time.
+# --from-records: the issue's traffic, recorded in the test site's general queue (wrap-up 10 s:
+# talk 170 s makes the AHT 180 s; tests/unit/site.py), 09:00-09:30 centre time (Asia/Shanghai).
 
 
 @pytest.fixture
@@ -125,26 +125,31 @@ def history(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str
     return db_url
 
 
-RECORDS = [
-    "staffing",
-    "--from-records",
-    "-c",
-    DIALPLANS,
-    "--from",
-    "2026-11-24T09:00",  # naive: the centre's time (Asia/Shanghai)
-    "--to",
-    "2026-11-24T10:00",
-    "--per",
-    "30m",
-    "--target",
-    "80/20",
-    "--shrinkage",
-    "30",
-]
+@pytest.fixture
+def records(history: str, tmp_path: Path) -> list[str]:
+    """`acd staffing --from-records` on the test site, for the recorded hour."""
+    return [
+        "staffing",
+        "--from-records",
+        "-c",
+        str(write_site(tmp_path / "dialplans")),
+        "--from",
+        "2026-11-24T09:00",  # naive: the centre's time (Asia/Shanghai)
+        "--to",
+        "2026-11-24T10:00",
+        "--per",
+        "30m",
+        "--target",
+        "80/20",
+        "--shrinkage",
+        "30",
+    ]
 
 
-def test_from_records_plans_each_interval(capsys: pytest.CaptureFixture[str], history: str) -> None:
-    code, out, _ = run(capsys, *RECORDS, "--queue", "general", "--json")
+def test_from_records_plans_each_interval(
+    capsys: pytest.CaptureFixture[str], records: list[str]
+) -> None:
+    code, out, _ = run(capsys, *records, "--queue", "general", "--json")
     first, second = json.loads(out)
     assert code == 0
     assert (first["start"], first["end"]) == (
@@ -165,16 +170,18 @@ def test_from_records_plans_each_interval(capsys: pytest.CaptureFixture[str], hi
 
 
 def test_from_records_all_queues_add_the_other_queues_calls(
-    capsys: pytest.CaptureFixture[str], history: str
+    capsys: pytest.CaptureFixture[str], records: list[str]
 ) -> None:
-    _, out, _ = run(capsys, *RECORDS, "--json")
+    _, out, _ = run(capsys, *records, "--json")
     first, second = json.loads(out)
     assert (first["calls"], second["calls"]) == (100, 11)  # + repairs, never the IVR-only row
     assert (second["answered"], second["aht"]) == (1, 610.0)  # 600 talk + 10 wrap-up
 
 
-def test_from_records_prints_a_table(capsys: pytest.CaptureFixture[str], history: str) -> None:
-    code, out, _ = run(capsys, *RECORDS, "--queue", "general")
+def test_from_records_prints_a_table(
+    capsys: pytest.CaptureFixture[str], records: list[str]
+) -> None:
+    code, out, _ = run(capsys, *records, "--queue", "general")
     lines = out.splitlines()
     assert code == 0
     assert lines[0] == "Erlang C, target 80% within 20 s, shrinkage 30%, queue general"
@@ -187,16 +194,16 @@ def test_from_records_prints_a_table(capsys: pytest.CaptureFixture[str], history
 
 
 def test_from_records_refuses_an_unknown_queue(
-    capsys: pytest.CaptureFixture[str], history: str
+    capsys: pytest.CaptureFixture[str], records: list[str]
 ) -> None:
-    code, _, err = run(capsys, *RECORDS, "--queue", "sales")
+    code, _, err = run(capsys, *records, "--queue", "sales")
     assert code == 1 and "no queue 'sales' in the config" in err
 
 
 def test_from_records_refuses_a_backward_range(
-    capsys: pytest.CaptureFixture[str], history: str
+    capsys: pytest.CaptureFixture[str], records: list[str]
 ) -> None:
-    argv = list(RECORDS)
+    argv = list(records)
     argv[argv.index("2026-11-24T10:00")] = "2026-11-24T08:00"
     code, _, err = run(capsys, *argv)
     assert code == 1 and "--to after --from" in err
