@@ -17,8 +17,7 @@ from acd.agi import AgiSession
 from acd.config.models import Config
 from acd.core import events as ev
 from acd.prompts import sound_name
-from agents.commands import SPY_MODES as SPY_MODES  # acd.engine still imports it from here
-from agents.commands import AgentAction, actor_of, event_for, reason_on_key, spy_mode
+from agents.commands import SPY_MODES, AgentAction, actor_of, event_for, reason_on_key, spy_mode
 
 log = logging.getLogger("acd.agents.phone")
 
