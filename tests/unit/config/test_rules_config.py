@@ -1,21 +1,54 @@
-"""dialplans/rules.yaml: the seeds' peak plan as shipped, and mistakes named by file and line."""
+"""dialplans/rules.yaml: the seeds' peak plan as shipped, and mistakes named by file and line.
+
+The first two tests are about the shipped file and read it; the mistakes are made in a
+rules.yaml of the test's own (RULES), next to the test site (tests/unit/site.py), so an ops
+edit of the shipped plan cannot move what these tests expect."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from acd.config import Config, ConfigError, load_config
+from tests.unit.site import write_site
 
 SHIPPED = Path(__file__).resolve().parents[3] / "dialplans"
 
 
+# Three rules shaped like the seeds' plan: a centre-wide threshold with two actions, a second
+# threshold, and a cap with its number.
+RULES = """\
+rules:
+  - name: peak-8
+    scope: "*"
+    when: [{metric: waiting, op: ">=", value: 8}]
+    sustained_seconds: 1800
+    clear_when: [{metric: waiting, op: "<=", value: 4}]
+    clear_sustained_seconds: 300
+    actions:
+      - {kind: suspend-callbacks}
+      - {kind: suspend-breaks}
+  - name: peak-16
+    scope: "*"
+    when: [{metric: waiting, op: ">=", value: 16}]
+    sustained_seconds: 1800
+    actions:
+      - {kind: call-in-supervisors}
+  - name: callback-cap
+    scope: "*"
+    when: [{metric: waiting, op: ">=", value: 1}]
+    sustained_seconds: 0
+    actions:
+      - {kind: cap-callback-agents, value: 2}
+"""
+
+
 @pytest.fixture
 def conf(tmp_path: Path) -> Path:
-    target = tmp_path / "dialplans"
-    shutil.copytree(SHIPPED, target)
+    target = write_site(tmp_path / "dialplans")
+    (target / "rules.yaml").write_text(RULES, encoding="utf-8")
+    load_config(target)  # valid as written: each test below makes one mistake
     return target
 
 
