@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -60,3 +61,39 @@ def test_status_shows_the_rules_in_force_and_what_they_changed() -> None:
     assert "peak-16 holding, fires at" in text
     assert "callbacks suspended; breaks suspended; at most 2 agents on callbacks" in text
     assert rules_text({}) == ["Rules:", "  none active"]
+
+
+def test_the_shared_helpers_import_no_command_module() -> None:
+    """`acd.cli.common` is a leaf: every command module imports it at the top, so an import
+    of a command module (or of the parser assembly) from it would be a circle."""
+    import ast
+
+    import acd.cli.common
+
+    tree = ast.parse(Path(acd.cli.common.__file__).read_text(encoding="utf-8"))
+    imported = {
+        name
+        for node in ast.walk(tree)
+        for name in (
+            [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+            if isinstance(node, ast.ImportFrom)
+            else []
+        )
+    }
+    assert "acd.config" in imported  # the walk sees its imports
+    assert not {name for name in imported if name == "acd.cli" or name.startswith("acd.cli.")}
+
+
+def test_every_command_module_is_registered() -> None:
+    """A command module left out of `acd.cli.main.COMMANDS` would be a silent no-op."""
+    import acd.cli
+    from acd.cli.main import COMMANDS
+
+    modules = {
+        path.stem
+        for path in Path(acd.cli.__file__).parent.glob("*.py")
+        if path.stem not in {"__init__", "__main__", "common", "main"}
+    }
+    assert {module.__name__.rpartition(".")[2] for module in COMMANDS} == modules
