@@ -1,6 +1,8 @@
 """The callback dialer's adapters: scheduled callbacks reach the core only when due and inside
 their hotline's business hours (the seeds: callbacks are placed while agents are in). The
-dialplan's word on a dial is AMI, tested with the translator (tests/unit/engine)."""
+dialplan's word on a dial is AMI, tested with the translator (tests/unit/engine). On the test
+site (tests/unit/site.py), whose home line keeps the seeds' hours: an ops edit of the shipped
+hours must not move these times."""
 
 from __future__ import annotations
 
@@ -8,22 +10,22 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from acd.clock import ManualClock
-from acd.config import Config, load_config
+from acd.config import Config
 from acd.core import events as ev
 from acd.core.decisions import CallbackAttempt, CallbackRequested
 from acd.dialer import CallbackPoller, add_callback
 from acd.records.models import make_engine
 from acd.records.oneshot import callbacks
 from acd.records.writer import RecordWriter
-from tests.unit.core.conftest import SHIPPED
+from tests.unit.site import site
 
-# A Tuesday: 10:00 and 20:00 in Shanghai, open and closed on the shipped home line.
+# A Tuesday: 10:00 and 20:00 in Shanghai, open and closed on the site's home line.
 OPEN = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 CLOSED = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 def config() -> Config:
-    return load_config(SHIPPED)
+    return site()
 
 
 def poll(url: str, at: datetime) -> list[ev.Event]:
