@@ -28,7 +28,8 @@ from acd.clock import Clock, SystemClock
 from acd.config.models import Config
 from acd.control import ControlServer
 from acd.core import events as ev
-from acd.core.core import Core, Refused, UnknownAgent
+from acd.core.core import Core
+from acd.core.driver import REFUSALS
 from acd.core.entities import CallStatus
 from acd.dialer import CallbackPoller, make_keep_handler
 from acd.engine.control import Control
@@ -46,14 +47,10 @@ from acd.records.writer import RecordWriter
 from acd.secrets import load_secrets
 from acd.settings import Paths
 from agents.phone import make_phone_handler
-from agents.state import IllegalTransition
 from ivr.agi_app import make_ivr_handler, make_survey_handler
 from recordings.live import Recorder
 
 log = logging.getLogger("acd.engine")
-
-#: What the core refuses with; a command's asker is told, an AMI event's refusal is logged.
-REFUSALS = (IllegalTransition, UnknownAgent, Refused)
 
 
 @dataclass
@@ -250,7 +247,7 @@ class Engine:
             started = time.perf_counter()
             try:
                 decisions = self.core.handle(event, now)
-            except REFUSALS as exc:
+            except REFUSALS as exc:  # a command's asker is told; an AMI event's refusal logged
                 if isinstance(item, Command):
                     item.done.set_exception(exc)
                 else:

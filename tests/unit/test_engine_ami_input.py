@@ -175,10 +175,3 @@ async def test_the_consumer_stops_when_cancelled_even_with_a_busy_queue(engine: 
         done, _ = await asyncio.wait({consumer}, timeout=5)  # waits, never cancels again
         assert consumer in done, f"attempt {attempt}: the cancel was lost"
         assert consumer.cancelled()
-
-
-def test_the_caller_id_an_agent_sees_cannot_be_garbled_by_the_caller() -> None:
-    from acd.engine.effects import caller_id
-
-    assert caller_id("callback 138", "138") == '"callback 138" <138>'
-    assert caller_id('"><b', '"><b') == '"b" <b>'

@@ -190,3 +190,8 @@ async def test_a_supervisor_is_rung_to_join_the_agent_s_talking_leg(world: World
     variables = fields["Variable"]
     assert isinstance(variables, list)
     assert "ACD_SPY_CHANNEL=PJSIP/1001-00000002" in variables and "ACD_SPY_MODES=w" in variables
+
+
+def test_the_caller_id_an_agent_sees_cannot_be_garbled_by_the_caller() -> None:
+    assert caller_id("callback 138", "138") == '"callback 138" <138>'
+    assert caller_id('"><b', '"><b') == '"b" <b>'
