@@ -2,6 +2,9 @@
 
 A Unix socket rather than a TCP port: nothing to bind, nothing reachable from the network, and
 file permissions decide who may pause an agent.
+
+Both ends of the wire are here (`ControlServer`, `request`); what the engine answers to each
+request is `acd.engine.control`'s.
 """
 
 from __future__ import annotations
