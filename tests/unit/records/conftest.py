@@ -13,12 +13,13 @@ the copy takes milliseconds, the migrations a good part of a second. Other test 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from acd.records.migrate import upgrade
+from acd.records.store import Records
 from tests.pg_server import PgServer
 
 BACKENDS = ("sqlite", "postgresql")
@@ -92,3 +93,10 @@ def blank_db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
         yield _sqlite_url(tmp_path)
     else:
         yield from _postgresql_url(request, "template1")
+
+
+@pytest.fixture
+async def records(db_url: str) -> AsyncIterator[Records]:
+    """A `Records` on `db_url` for the test's reads and case work, closed after it."""
+    async with Records(db_url) as records:
+        yield records

@@ -13,14 +13,7 @@ from acd.config import load_config
 from acd.core import events as ev
 from acd.core.decisions import AgentStateChanged, CallRecord
 from acd.records.items import CaseNote, IvrPath, SurveyScore
-from acd.records.oneshot import (
-    add_case_note,
-    agent_sessions,
-    call_timeline,
-    caller_history,
-    get_call,
-    open_complaint,
-)
+from acd.records.store import Records
 from acd.records.writer import RecordWriter
 from tests.unit.core.conftest import SHIPPED, agent, configured, queue
 from tests.unit.records.replay import T0, Replay
@@ -58,7 +51,9 @@ def _utc(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 
-async def test_caller_history_counts_every_call_and_lists_the_latest(db_url: str) -> None:
+async def test_caller_history_counts_every_call_and_lists_the_latest(
+    db_url: str, records: Records
+) -> None:
     await _write(
         db_url,
         _call("c1", AT, "answered"),
@@ -70,12 +65,12 @@ async def test_caller_history_counts_every_call_and_lists_the_latest(db_url: str
         CaseNote("c3", "1002", "保洁", "朝阳区 1 号", "13800138000", None, AT + 7250),
         replace(_call("other", AT + 100, "answered"), caller="13900139000"),
     )
-    review = await open_complaint(
-        db_url, "c3", "1002", "态度不好", _utc(AT + 7400), _utc(AT + 7400 + 86400)
+    review = await records.open_complaint(
+        "c3", "1002", "态度不好", _utc(AT + 7400), _utc(AT + 7400 + 86400)
     )
     assert review is not None
 
-    history = await caller_history(db_url, NUMBER, limit=2)
+    history = await records.caller_history(NUMBER, limit=2)
     assert history["number"] == NUMBER
     assert history["calls"] == 3
     assert history["first_call"] == _utc(AT).isoformat()
@@ -119,12 +114,12 @@ async def test_caller_history_counts_every_call_and_lists_the_latest(db_url: str
             "done_at": None,
         }
     ]
-    first = (await caller_history(db_url, NUMBER))["history"]
+    first = (await records.caller_history(NUMBER))["history"]
     assert isinstance(first, list) and first[-1]["ivr_path"] == "main:1>general"
 
 
-async def test_an_unknown_number_has_no_history(db_url: str) -> None:
-    history = await caller_history(db_url, "10086")
+async def test_an_unknown_number_has_no_history(db_url: str, records: Records) -> None:
+    history = await records.caller_history("10086")
     assert history == {
         "number": "10086",
         "calls": 0,
@@ -142,14 +137,16 @@ async def test_an_unknown_number_has_no_history(db_url: str) -> None:
     }
 
 
-async def test_notes_and_complaints_refuse_an_unknown_call(db_url: str) -> None:
+async def test_notes_and_complaints_refuse_an_unknown_call(db_url: str, records: Records) -> None:
     note = CaseNote("nope", "1001", "保洁", None, None, None, AT)
-    assert await add_case_note(db_url, note) is False
-    assert await open_complaint(db_url, "nope", "1001", "x", _utc(AT), _utc(AT + 60)) is None
-    assert (await caller_history(db_url, NUMBER))["calls"] == 0
+    assert await records.add_case_note(note) is False
+    assert await records.open_complaint("nope", "1001", "x", _utc(AT), _utc(AT + 60)) is None
+    assert (await records.caller_history(NUMBER))["calls"] == 0
 
 
-async def test_the_stored_timeline_adds_up_to_the_calls_wait_and_talk(db_url: str) -> None:
+async def test_the_stored_timeline_adds_up_to_the_calls_wait_and_talk(
+    db_url: str, records: Records
+) -> None:
     config = configured(
         load_config(SHIPPED),
         queues=[queue("general", ring_timeout=15)],
@@ -164,8 +161,8 @@ async def test_the_stored_timeline_adds_up_to_the_calls_wait_and_talk(db_url: st
     replay.at(96.5, ev.CallerHungUp("c1"))
     await _write(db_url, *replay.records, *replay.events)
 
-    call = await get_call(db_url, "c1")
-    steps = await call_timeline(db_url, "c1")
+    call = await records.get_call("c1")
+    steps = await records.call_timeline("c1")
     assert call is not None
     assert [s["kind"] for s in steps] == [
         "enter",
@@ -188,7 +185,9 @@ def _state(agent_: str, old: str, new: str, at: float, reason: str | None = None
     return AgentStateChanged(agent_, old, new, reason, at)
 
 
-async def test_agent_sessions_run_from_login_to_logout_with_each_state(db_url: str) -> None:
+async def test_agent_sessions_run_from_login_to_logout_with_each_state(
+    db_url: str, records: Records
+) -> None:
     await _write(
         db_url,
         _state("1001", "logged-out", "ready", AT),
@@ -199,7 +198,7 @@ async def test_agent_sessions_run_from_login_to_logout_with_each_state(db_url: s
         _state("1001", "logged-out", "ready", AT + 7200),  # a second shift, still on
         _state("1001", "ready", "not-ready", AT + 7300, "break"),
     )
-    sessions = await agent_sessions(db_url, agent="1001")
+    sessions = await records.agent_sessions(agent="1001")
     assert len(sessions) == 2
     first, second = sessions
     assert (first["login_at"], first["logout_at"], first["ended_by"]) == (
@@ -216,29 +215,31 @@ async def test_agent_sessions_run_from_login_to_logout_with_each_state(db_url: s
     ]
     assert second["logout_at"] is None and second["ended_by"] is None
 
-    everyone = await agent_sessions(db_url)
+    everyone = await records.agent_sessions()
     assert sorted({str(s["agent"]) for s in everyone}) == ["1001", "1002"]
     # A window after the first shift keeps only what overlaps it.
-    later = await agent_sessions(db_url, agent="1001", since=_utc(AT + 5000))
+    later = await records.agent_sessions(agent="1001", since=_utc(AT + 5000))
     assert [s["login_at"] for s in later] == [_utc(AT + 7200).isoformat()]
     # A window inside a shift still shows the whole shift, from its login.
-    inside = await agent_sessions(
-        db_url, agent="1001", since=_utc(AT + 1000), until=_utc(AT + 1100)
+    inside = await records.agent_sessions(
+        agent="1001", since=_utc(AT + 1000), until=_utc(AT + 1100)
     )
     assert [s["login_at"] for s in inside] == [_utc(AT).isoformat()]
 
 
-async def test_a_login_without_a_logout_closes_the_session_as_a_restart(db_url: str) -> None:
+async def test_a_login_without_a_logout_closes_the_session_as_a_restart(
+    db_url: str, records: Records
+) -> None:
     await _write(
         db_url,
         _state("1001", "logged-out", "ready", AT),
         _state("1001", "logged-out", "ready", AT + 500),  # the engine restarted
     )
-    sessions = await agent_sessions(db_url, agent="1001")
+    sessions = await records.agent_sessions(agent="1001")
     assert [s["ended_by"] for s in sessions] == ["restart", None]
     assert sessions[0]["seconds"] == 500.0
 
 
-async def test_naive_times_are_refused(db_url: str) -> None:
+async def test_naive_times_are_refused(db_url: str, records: Records) -> None:
     with pytest.raises(ValueError):
-        await agent_sessions(db_url, since=datetime(2025, 1, 1))
+        await records.agent_sessions(since=datetime(2025, 1, 1))

@@ -10,7 +10,7 @@ import pytest
 
 from acd.core.decisions import CallbackRequested, CallRecord
 from acd.records.items import IvrPath, MessageLeft, SurveyScore
-from acd.records.oneshot import callbacks, get_call, messages, recent_calls
+from acd.records.store import Records
 from acd.records.writer import RecordWriter
 
 T0 = 1_700_000_000.0
@@ -74,8 +74,8 @@ async def url(db_url: str) -> str:
     return url
 
 
-async def test_recent_calls_newest_first_and_json_ready(url: str) -> None:
-    calls = await recent_calls(url)
+async def test_recent_calls_newest_first_and_json_ready(url: str, records: Records) -> None:
+    calls = await records.recent_calls()
     assert [c["call_id"] for c in calls] == ["c4", "c3", "c2", "c1", "c0", "g1"]
     assert all(set(c) == KEYS for c in calls)
     json.dumps(calls)  # nothing that needs a custom encoder
@@ -111,31 +111,35 @@ async def test_recent_calls_newest_first_and_json_ready(url: str) -> None:
     )
 
 
-async def test_recent_calls_since_and_limit(url: str) -> None:
+async def test_recent_calls_since_and_limit(url: str, records: Records) -> None:
     since = datetime.fromtimestamp(T0 + 120, tz=UTC)
-    assert [c["call_id"] for c in await recent_calls(url, since=since)] == ["c4", "c3", "c2"]
+    assert [c["call_id"] for c in await records.recent_calls(since=since)] == ["c4", "c3", "c2"]
     # The same instant in another zone selects the same calls.
     other_zone = since.astimezone(timezone(timedelta(hours=2)))
-    assert [c["call_id"] for c in await recent_calls(url, since=other_zone)] == ["c4", "c3", "c2"]
-    assert [c["call_id"] for c in await recent_calls(url, limit=2)] == ["c4", "c3"]
-    assert await recent_calls(url, since=since + timedelta(hours=1)) == []
+    assert [c["call_id"] for c in await records.recent_calls(since=other_zone)] == [
+        "c4",
+        "c3",
+        "c2",
+    ]
+    assert [c["call_id"] for c in await records.recent_calls(limit=2)] == ["c4", "c3"]
+    assert await records.recent_calls(since=since + timedelta(hours=1)) == []
 
 
-async def test_recent_calls_rejects_naive_since_and_bad_limit(url: str) -> None:
+async def test_recent_calls_rejects_naive_since_and_bad_limit(url: str, records: Records) -> None:
     with pytest.raises(ValueError):
-        await recent_calls(url, since=datetime(2023, 11, 14))
+        await records.recent_calls(since=datetime(2023, 11, 14))
     with pytest.raises(ValueError):
-        await recent_calls(url, limit=0)
+        await records.recent_calls(limit=0)
 
 
-async def test_get_call(url: str) -> None:
-    call = await get_call(url, "c1")
+async def test_get_call(url: str, records: Records) -> None:
+    call = await records.get_call("c1")
     assert call is not None and call["disposition"] == "answered"
-    assert await get_call(url, "nope") is None
+    assert await records.get_call("nope") is None
 
 
-async def test_callbacks_newest_first_and_json_ready(url: str) -> None:
-    rows = await callbacks(url)
+async def test_callbacks_newest_first_and_json_ready(url: str, records: Records) -> None:
+    rows = await records.callbacks()
     assert [r["call_id"] for r in rows] == ["b2", "b1", "b0"]
     json.dumps(rows)
     assert rows[2] == {
@@ -156,15 +160,18 @@ async def test_callbacks_newest_first_and_json_ready(url: str) -> None:
     assert updated.utcoffset() == timedelta(0)
 
 
-async def test_callbacks_by_status_and_limit(url: str) -> None:
-    assert [r["call_id"] for r in await callbacks(url, status="pending", limit=2)] == ["b2", "b1"]
-    assert await callbacks(url, status="done") == []
+async def test_callbacks_by_status_and_limit(url: str, records: Records) -> None:
+    assert [r["call_id"] for r in await records.callbacks(status="pending", limit=2)] == [
+        "b2",
+        "b1",
+    ]
+    assert await records.callbacks(status="done") == []
     with pytest.raises(ValueError):
-        await callbacks(url, limit=0)
+        await records.callbacks(limit=0)
 
 
-async def test_messages_newest_first_since_and_limit(url: str) -> None:
-    rows = await messages(url)
+async def test_messages_newest_first_since_and_limit(url: str, records: Records) -> None:
+    rows = await records.messages()
     assert [r["call_id"] for r in rows] == ["m2", "m1", "m0"]
     json.dumps(rows)
     assert rows[0] == {
@@ -177,16 +184,16 @@ async def test_messages_newest_first_since_and_limit(url: str) -> None:
         "created_at": "2023-11-14T22:13:22+00:00",
     }
     since = datetime.fromtimestamp(T0 + 1, tz=UTC).astimezone(timezone(timedelta(hours=-5)))
-    assert [r["call_id"] for r in await messages(url, since=since)] == ["m2", "m1"]
-    assert [r["call_id"] for r in await messages(url, limit=1)] == ["m2"]
+    assert [r["call_id"] for r in await records.messages(since=since)] == ["m2", "m1"]
+    assert [r["call_id"] for r in await records.messages(limit=1)] == ["m2"]
     with pytest.raises(ValueError):
-        await messages(url, since=datetime(2023, 11, 14))
+        await records.messages(since=datetime(2023, 11, 14))
     with pytest.raises(ValueError):
-        await messages(url, limit=0)
+        await records.messages(limit=0)
 
 
-async def test_get_call_for_a_call_that_never_queued(url: str) -> None:
-    assert await get_call(url, "g1") == {
+async def test_get_call_for_a_call_that_never_queued(url: str, records: Records) -> None:
+    assert await records.get_call("g1") == {
         "call_id": "g1",
         "caller": "069",
         "hotline": "1900",
@@ -206,4 +213,4 @@ async def test_get_call_for_a_call_that_never_queued(url: str) -> None:
         "dissatisfied": False,
         "ivr_path": "main:9>goodbye",
     }
-    assert await get_call(url, "m0") is None  # a message alone makes no call row
+    assert await records.get_call("m0") is None  # a message alone makes no call row

@@ -12,13 +12,7 @@ from sqlalchemy.pool import NullPool
 from acd.core.decisions import CallRecord
 from acd.records.items import RecordingMade, SurveyScore
 from acd.records.models import RecordingRow, make_engine
-from acd.records.oneshot import (
-    find_recordings,
-    get_recording,
-    review_done,
-    reviews,
-    score_recording,
-)
+from acd.records.store import Records
 from acd.records.writer import RecordWriter
 
 T0 = 1_700_000_000.0
@@ -86,8 +80,8 @@ def _ids(rows: list[dict[str, object]]) -> list[object]:
     return [r["id"] for r in rows]
 
 
-async def test_find_all_newest_first_json_ready_and_masked(url: str) -> None:
-    rows = await find_recordings(url)
+async def test_find_all_newest_first_json_ready_and_masked(url: str, records: Records) -> None:
+    rows = await records.find_recordings()
     assert _ids(rows) == [6, 5, 4, 3, 7, 2, 1]
     json.dumps(rows)
     by_id = {r["id"]: r for r in rows}
@@ -117,27 +111,27 @@ async def test_find_all_newest_first_json_ready_and_masked(url: str) -> None:
     }
     assert (by_id[6]["dissatisfied"], by_id[6]["survey_score"]) == (False, None)  # no call row
     assert (by_id[4]["caller"], by_id[4]["caller_masked"]) == ("0611", "****")
-    assert await get_recording(url, 2) == by_id[2]
-    assert await get_recording(url, 99) is None
+    assert await records.get_recording(2) == by_id[2]
+    assert await records.get_recording(99) is None
 
 
-async def test_find_by_agent_time_span_queue_and_caller(url: str) -> None:
-    assert _ids(await find_recordings(url, agent="2001")) == [5, 7, 2, 1]
-    assert _ids(await find_recordings(url, agent="2002", queue="sales")) == [4]
-    assert _ids(await find_recordings(url, caller="13800138000")) == [7, 2, 1]
+async def test_find_by_agent_time_span_queue_and_caller(url: str, records: Records) -> None:
+    assert _ids(await records.find_recordings(agent="2001")) == [5, 7, 2, 1]
+    assert _ids(await records.find_recordings(agent="2002", queue="sales")) == [4]
+    assert _ids(await records.find_recordings(caller="13800138000")) == [7, 2, 1]
     since, until = _at(T0 + HOUR), _at(T0 + 3 * HOUR)
-    assert _ids(await find_recordings(url, since=since, until=until)) == [3, 7, 2]
+    assert _ids(await records.find_recordings(since=since, until=until)) == [3, 7, 2]
     # The same instants in another zone select the same rows.
     zone = timezone(timedelta(hours=8))
     assert _ids(
-        await find_recordings(url, since=since.astimezone(zone), until=until.astimezone(zone))
+        await records.find_recordings(since=since.astimezone(zone), until=until.astimezone(zone))
     ) == [3, 7, 2]
-    assert _ids(await find_recordings(url, limit=2)) == [6, 5]
-    assert await find_recordings(url, agent="9999") == []
+    assert _ids(await records.find_recordings(limit=2)) == [6, 5]
+    assert await records.find_recordings(agent="9999") == []
 
 
-async def test_flagged_means_bad_file_or_dissatisfied_caller(url: str) -> None:
-    rows = await find_recordings(url, flagged=True)
+async def test_flagged_means_bad_file_or_dissatisfied_caller(url: str, records: Records) -> None:
+    rows = await records.find_recordings(flagged=True)
     # c3 missing (and dissatisfied), c1 dissatisfied (both files), c2 truncated (and rated
     # dissatisfied without a review); c4 purged and c0/c5 fine are left out.
     assert [(r["call_id"], r["status"]) for r in rows] == [
@@ -146,21 +140,21 @@ async def test_flagged_means_bad_file_or_dissatisfied_caller(url: str) -> None:
         ("c1", "ok"),
         ("c1", "ok"),
     ]
-    assert _ids(await find_recordings(url, flagged=True, agent="2001")) == [7, 2]
+    assert _ids(await records.find_recordings(flagged=True, agent="2001")) == [7, 2]
 
 
-async def test_find_rejects_naive_times_and_bad_limits(url: str) -> None:
+async def test_find_rejects_naive_times_and_bad_limits(url: str, records: Records) -> None:
     with pytest.raises(ValueError):
-        await find_recordings(url, since=datetime(2023, 11, 14))
+        await records.find_recordings(since=datetime(2023, 11, 14))
     with pytest.raises(ValueError):
-        await find_recordings(url, until=datetime(2023, 11, 14))
+        await records.find_recordings(until=datetime(2023, 11, 14))
     with pytest.raises(ValueError):
-        await find_recordings(url, limit=0)
+        await records.find_recordings(limit=0)
 
 
-async def test_reviews_open_with_overdue_given_now(url: str) -> None:
+async def test_reviews_open_with_overdue_given_now(url: str, records: Records) -> None:
     now = _at(T0 + 4 * HOUR)  # c1's review was due an hour ago, c3's in an hour
-    rows = await reviews(url, now=now)
+    rows = await records.reviews(now=now)
     json.dumps(rows)
     assert rows == [
         {
@@ -190,20 +184,20 @@ async def test_reviews_open_with_overdue_given_now(url: str) -> None:
             "recording_ids": [4],
         },
     ]
-    assert [r["overdue"] for r in await reviews(url, now=_at(T0))] == [False, False]
-    assert [r["overdue"] for r in await reviews(url, now=_at(T0 + 6 * HOUR))] == [True, True]
+    assert [r["overdue"] for r in await records.reviews(now=_at(T0))] == [False, False]
+    assert [r["overdue"] for r in await records.reviews(now=_at(T0 + 6 * HOUR))] == [True, True]
     with pytest.raises(ValueError):
-        await reviews(url, now=datetime(2023, 11, 14))
+        await records.reviews(now=datetime(2023, 11, 14))
 
 
-async def test_review_done_closes_once(url: str) -> None:
+async def test_review_done_closes_once(url: str, records: Records) -> None:
     late = _at(T0 + 4 * HOUR)  # after review 1's due time, before review 2's
-    assert await review_done(url, 1, "agent was curt; coached", "wang", now=late)
-    assert await review_done(url, 2, "fine", None, now=late)
-    assert not await review_done(url, 1, "again", "li", now=late)  # already done
-    assert not await review_done(url, 99, "x", "li")
-    assert await reviews(url, now=late) == []
-    done = await reviews(url, open_only=False, now=_at(T0 + 10 * HOUR))
+    assert await records.review_done(1, "agent was curt; coached", "wang", now=late)
+    assert await records.review_done(2, "fine", None, now=late)
+    assert not await records.review_done(1, "again", "li", now=late)  # already done
+    assert not await records.review_done(99, "x", "li")
+    assert await records.reviews(now=late) == []
+    done = await records.reviews(open_only=False, now=_at(T0 + 10 * HOUR))
     assert [(r["id"], r["note"], r["reviewer"]) for r in done] == [
         (1, "agent was curt; coached", "wang"),
         (2, "fine", None),
@@ -213,10 +207,10 @@ async def test_review_done_closes_once(url: str) -> None:
     assert [r["overdue"] for r in done] == [True, False]
 
 
-async def test_score_recording(url: str) -> None:
+async def test_score_recording(url: str, records: Records) -> None:
     when = _at(T0 + 10 * HOUR)
-    assert await score_recording(url, 2, 85, "polite, solved it", "li", now=when)
-    row = await get_recording(url, 2)
+    assert await records.score_recording(2, 85, "polite, solved it", "li", now=when)
+    row = await records.get_recording(2)
     assert row is not None
     assert (row["qa_score"], row["qa_comment"], row["qa_reviewer"], row["qa_at"]) == (
         85,
@@ -224,22 +218,22 @@ async def test_score_recording(url: str) -> None:
         "li",
         when.isoformat(),
     )
-    assert await score_recording(url, 2, 60, None, "wang", now=when)  # a rescore replaces
-    row = await get_recording(url, 2)
+    assert await records.score_recording(2, 60, None, "wang", now=when)  # a rescore replaces
+    row = await records.get_recording(2)
     assert row is not None and (row["qa_score"], row["qa_comment"]) == (60, None)
-    assert not await score_recording(url, 99, 50, None, "li")
+    assert not await records.score_recording(99, 50, None, "li")
     for bad in (0, 101, -5, True):
         with pytest.raises(ValueError):
-            await score_recording(url, 2, bad, None, "li")
+            await records.score_recording(2, bad, None, "li")
     with pytest.raises(ValueError):
-        await score_recording(url, 2, 2.5, None, "li")  # type: ignore[arg-type]
+        await records.score_recording(2, 2.5, None, "li")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
-        await score_recording(url, 2, 50, None, " ")
+        await records.score_recording(2, 50, None, " ")
     for boundary in (1, 100):
-        assert await score_recording(url, 1, boundary, None, "li")
+        assert await records.score_recording(1, boundary, None, "li")
 
 
-async def test_pauses_that_are_not_json_do_not_break_listing(url: str) -> None:
+async def test_pauses_that_are_not_json_do_not_break_listing(url: str, records: Records) -> None:
     engine = make_engine(url, poolclass=NullPool)
     try:
         async with engine.begin() as conn:
@@ -251,5 +245,5 @@ async def test_pauses_that_are_not_json_do_not_break_listing(url: str) -> None:
                 )
     finally:
         await engine.dispose()
-    rows = {r["id"]: r for r in await find_recordings(url)}
+    rows = {r["id"]: r for r in await records.find_recordings()}
     assert rows[1]["pauses"] == [] and rows[3]["pauses"] == [[2.0, 3.0]]
