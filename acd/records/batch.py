@@ -13,7 +13,8 @@ transaction, for the agent the call's row holds at that point of the submission 
 and `CaseNote` append to `call_events`, `rule_firings`, `callback_attempts` and `call_notes`. An
 `IvrPath` also appends the "ivr" step of the call's timeline.
 
-A new kind of record is one row builder in `acd.records.rows` and one entry in `BUILDERS`.
+A new kind of record is one row builder in `acd.records.rows`, one entry in `BUILDERS` and one
+member of `acd.records.items.Record` (a test holds the last two equal).
 """
 
 from __future__ import annotations
