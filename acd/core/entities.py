@@ -1,6 +1,7 @@
 """The core's live state: calls, agents and queues, with the index bookkeeping they carry.
 
-Plain data; the rules that change it live in `acd.core.core`. The engine reads `Call.record`,
+Plain data; the rules that change it live in `acd.core.state`, `acd.core.calls` and
+`acd.core.offers`, behind `acd.core.core.Core`. The engine reads `Call.record`,
 `Agent.state` and `Agent.device`; everything else here is the core's own.
 """
 
