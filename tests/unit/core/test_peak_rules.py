@@ -1,7 +1,8 @@
 """The seeds' peak plan, as the core applies it: "8 callers waiting, sustained for 30 minutes:
 stop callbacks and suspend agents' breaks; 16 waiting sustained for 30 minutes: supervisors and
 all agents take calls"; "at most 2 agents on callbacks". Hours of queue history run here in
-well under a second on the injected clock (shipped dialplans/rules.yaml)."""
+well under a second on the injected clock. These tests are about the shipped plan, so they read
+dialplans/rules.yaml; the queues and agents are the tests' own (`centre_config`)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,15 @@ from acd.config import Config
 from acd.core import events as ev
 from acd.core.core import Refused
 from acd.core.decisions import AgentRecalled, CallbackRequested, RuleChanged
-from tests.unit.core.conftest import Driver, agent, configured
+from tests.unit.core.conftest import Driver, agent, centre_config, configured, shipped_rules
 
 MINUTE = 60.0
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    """The test centre under the shipped queue-depth rules."""
+    return centre_config(shipped_rules())
 
 
 def changes(driver: Driver) -> list[RuleChanged]:

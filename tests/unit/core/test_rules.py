@@ -2,7 +2,8 @@
 
 "8 callers waiting, sustained for 30 minutes: stop callbacks and suspend agents' breaks; 16
 waiting sustained for 30 minutes: supervisors and all agents take calls"; "in predictable
-peaks at most 2 agents on callbacks". The rules tested are the shipped dialplans/rules.yaml.
+peaks at most 2 agents on callbacks". The rules tested are the shipped dialplans/rules.yaml:
+these tests are about that file (and a few rules built here for the rule machinery).
 """
 
 from __future__ import annotations
@@ -10,21 +11,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from itertools import accumulate
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from acd.config import load_config
 from acd.config.rules import RuleConfig
 from acd.core.decisions import RuleChanged
 from acd.core.metrics import CENTRE, QueueMetrics, ServiceLevels
 from acd.core.rules import CLEARED, FIRED, Effects, RuleBook
+from tests.unit.core.conftest import shipped_rules
 
-SHIPPED = Path(__file__).resolve().parents[3] / "dialplans"
-RULES = {rule.name: rule for rule in load_config(SHIPPED).rules}
+RULES = {rule.name: rule for rule in shipped_rules()}
 T0 = 1_700_000_000.0
 MINUTE = 60.0
 HOUR = 3600.0
