@@ -98,6 +98,11 @@ class CoreState:
     def agent_numbers(self) -> tuple[str, ...]:
         return tuple(self.agents)
 
+    def waiting(self) -> dict[str, int]:
+        """Callers in each queue's line now (ringing ones and callbacks held aside excluded),
+        O(queues): the lines know their own length."""
+        return {name: len(state.line) for name, state in self.queues.items()}
+
     def _join_present(self, call: Call, state: QueueState) -> int:
         """Count an inbound caller in its queue; its position there (0: not counted)."""
         if call.callback:

@@ -32,6 +32,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from acd.core import events as ev
 from acd.core.core import Core
 from acd.core.decisions import AgentStateChanged, CallRecord, Decision, RuleChanged
+from acd.core.vocab import RuleState
 from agents.state import AgentState
 
 if TYPE_CHECKING:
@@ -145,20 +146,21 @@ class EngineMetrics:
     def observe(self, event: ev.Event, decisions: Sequence[Decision], now: float) -> None:
         """The engine observer: calls that ended, agents that changed state, queue lines."""
         for item in decisions:
-            if isinstance(item, CallRecord) and item.ended_at is not None:
-                self.calls.labels(item.queue, item.disposition).inc()
-            elif isinstance(item, AgentStateChanged):
-                self._agent_changed(item)
-            elif isinstance(item, RuleChanged):
-                self.rules.labels(item.rule).set(1 if item.state == "fired" else 0)
-        if len(self._agent_states) != len(self.core.agents):
+            match item:
+                case CallRecord() if item.ended_at is not None:
+                    self.calls.labels(item.queue, item.disposition).inc()
+                case AgentStateChanged():
+                    self._agent_changed(item)
+                case RuleChanged():
+                    self.rules.labels(item.rule).set(1 if item.state == RuleState.FIRED else 0)
+        if len(self._agent_states) != len(self.core.agent_numbers()):
             self._recount_agents()  # agents added or removed by a reload
         self.observe_waiting()
 
     def observe_waiting(self) -> None:
         """Per queue, O(queues): the lines know their own length."""
-        for name, state in self.core.queues.items():
-            self.waiting.labels(name).set(len(state.line))
+        for name, count in self.core.waiting().items():
+            self.waiting.labels(name).set(count)
 
     def _agent_changed(self, change: AgentStateChanged) -> None:
         old = self._agent_states.get(change.agent, change.old)
@@ -168,7 +170,8 @@ class EngineMetrics:
 
     def _recount_agents(self) -> None:
         """From the core itself: at start and when the set of agents changed."""
-        self._agent_states = {n: a.state.value for n, a in self.core.agents.items()}
+        views = (self.core.agent(number) for number in self.core.agent_numbers())
+        self._agent_states = {v.number: v.state.value for v in views if v is not None}
         counts = dict.fromkeys((s.value for s in AgentState), 0)
         for state in self._agent_states.values():
             counts[state] = counts.get(state, 0) + 1
