@@ -11,17 +11,19 @@ import itertools
 
 import pytest
 
-from acd.config import Config, load_config
+from acd.config import Config
 from acd.config.queues import QueueExit
 from acd.core import events as ev
 from acd.records.timeline import member
-from tests.unit.core.conftest import SHIPPED, agent, configured, queue
+from tests.unit.core.conftest import agent, centre_config, configured, queue
 from tests.unit.records.replay import CALLER, T0, Replay
 
 
 @pytest.fixture(scope="module")
 def config() -> Config:
-    return load_config(SHIPPED)
+    """The core tests' centre, built in code: each test narrows it to the queues and agents
+    its queue_log lines are about."""
+    return centre_config()
 
 
 @pytest.fixture
