@@ -86,6 +86,18 @@ def test_an_agent_acts_only_as_themself(client: TestClient, facade: CoreFacade) 
     assert facade.core.agents["1002"].state is AgentState.READY
 
 
+def test_an_agent_cannot_put_themself_on_other_queues(
+    client: TestClient, facade: CoreFacade
+) -> None:
+    before = facade.core.agent("1001")
+    headers = {"X-CSRF-Token": sign_in(client, "fang")}
+    for action in ("join", "leave", "move"):
+        response = client.post(f"/api/me/{action}", headers=headers, json={"queues": ["repairs"]})
+        assert response.status_code == 403, action
+    assert client.post("/api/me/dance", headers=headers).status_code == 404
+    assert facade.core.agent("1001") == before
+
+
 def test_writes_need_the_session_token(client: TestClient, facade: CoreFacade) -> None:
     sign_in(client, "lead")
     refused = client.post("/api/agents/1002/pause", json={"reason": "lunch"})
