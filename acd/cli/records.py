@@ -23,7 +23,6 @@ from acd.cli.common import (
     seconds_text,
     show,
 )
-from acd.config.models import Config
 
 
 def register(sub: Subcommands) -> None:
@@ -171,17 +170,8 @@ def cmd_note(args: argparse.Namespace) -> int:
     return 0
 
 
-def complaint_due(config: Config, hotline: str, now: datetime) -> datetime:
-    """When the team lead's call back is due: close of the next working day on the call's
-    hotline's calendar (the seeds: within 1 working day); see `Config.calendar_for` for a
-    hotline without a schedule or no longer in the config."""
-    from acd.records.casework import COMPLAINT_WORKING_DAYS
-    from ivr.schedule import due_by
-
-    return due_by(config.calendar_for(hotline), now, COMPLAINT_WORKING_DAYS)
-
-
 def cmd_complaint(args: argparse.Namespace) -> int:
+    from acd.records.casework import complaint_due
     from acd.records.oneshot import get_call, open_complaint
     from acd.settings import Paths
 

@@ -14,10 +14,12 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from acd.config.models import Config
 from acd.records.items import CaseNote
 from acd.records.models import CallNoteRow, CallRow, RecordingRow, ReviewRow
 from acd.records.rows import note_row
 from acd.records.shapes import aware_now, check_aware
+from ivr.schedule import due_by
 
 #: QA scores of recordings are percentages: finer than the caller's 1..5 survey, and never
 #: mistaken for it.
@@ -27,6 +29,13 @@ QA_SCORE_MAX = 100
 #: A complaint's call back is due by the close of this many working days (the seeds: "team
 #: lead calls back within 1 working day").
 COMPLAINT_WORKING_DAYS = 1
+
+
+def complaint_due(config: Config, hotline: str, now: datetime) -> datetime:
+    """When the team lead's call back is due: close of the next working day on the call's
+    hotline's calendar (the seeds: within 1 working day); see `Config.calendar_for` for a
+    hotline without a schedule or no longer in the config."""
+    return due_by(config.calendar_for(hotline), now, COMPLAINT_WORKING_DAYS)
 
 
 async def _update_one(conn: AsyncConnection, statement: Any) -> bool:

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from acd.cli.main import main
-from acd.cli.records import complaint_due
 from acd.config import load_config
 from acd.core.decisions import CallRecord
+from acd.records.casework import complaint_due
 from acd.records.oneshot import caller_history, reviews
 from acd.records.writer import RecordWriter
 
