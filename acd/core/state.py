@@ -98,6 +98,13 @@ class CoreState:
     def agent_numbers(self) -> tuple[str, ...]:
         return tuple(self.agents)
 
+    def has_call(self, call_id: str) -> bool:
+        """Whether the core knows this call: asked for every AMI event, so no view is built."""
+        return call_id in self.calls
+
+    def has_agent(self, number: str) -> bool:
+        return number in self.agents
+
     def waiting(self) -> dict[str, int]:
         """Callers in each queue's line now (ringing ones and callbacks held aside excluded),
         O(queues): the lines know their own length."""

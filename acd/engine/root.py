@@ -78,8 +78,8 @@ class Engine:
         self.translator = Translator(
             self.recorder,
             self.clock,
-            knows_call=lambda call_id: call_id in self.core.calls,
-            knows_agent=lambda agent: agent in self.core.agents,
+            knows_call=self.core.has_call,
+            knows_agent=self.core.has_agent,
         )
         self.effector = Effector(
             lambda: self.ami,
@@ -95,7 +95,7 @@ class Engine:
             lambda: self.ami,
             self.clock,
             self.queue.put_nowait,
-            knows_call=lambda call_id: call_id in self.core.calls,
+            knows_call=self.core.has_call,
             agents=self.core.agent_numbers,
         )
         ami = config.engine.ami
