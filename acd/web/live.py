@@ -1,10 +1,10 @@
 """Server-Sent Events for the pages: the observer marks the picture stale, one task redraws it.
 
 The engine's consumer calls `LiveFeed.observe` after every core step; it must be quick, so it
-only updates the counters and screen pops and sets a flag. A single publisher task turns the
-core's snapshot into page views at most every `min_interval` seconds and hands each subscriber
-the newest one. A slow browser therefore never holds anything up and never gets a backlog:
-it skips straight to the latest picture.
+only updates the counters and screen pops (projections of the step's decisions) and sets a
+flag. A single publisher task turns the core's snapshot into page views at most every
+`min_interval` seconds and hands each subscriber the newest one. A slow browser therefore
+never holds anything up and never gets a backlog: it skips straight to the latest picture.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from acd.core import events as ev
 from acd.core.decisions import Decision
@@ -27,6 +27,12 @@ log = logging.getLogger("acd.web")
 MIN_INTERVAL = 0.25
 #: Open reviews are read from the records this often while a wallboard is open.
 REVIEWS_EVERY = 60.0
+
+
+class Picture(NamedTuple):
+    snapshot: dict[str, Any]
+    served: dict[str, tuple[str, ...]]
+    now: float
 
 
 class Subscription:
@@ -69,7 +75,7 @@ class LiveFeed:
     # -- the observer (runs inside the engine's consumer) -------------------------------
     def observe(self, event: ev.Event, decisions: list[Decision], now: float) -> None:
         self.today.observe(decisions, now)
-        self.pops.observe(event, decisions, now, self.facade.core.calls)
+        self.pops.observe(decisions, now)
         self._dirty.set()
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -101,8 +107,7 @@ class LiveFeed:
     def subscribe(self, agent: str | None) -> Subscription:
         sub = Subscription(agent)
         self._subscribers.add(sub)
-        now = self.facade.clock.now()
-        sub.put(self._payload(sub.agent, self.facade.core.snapshot(now), now))
+        sub.put(self._payload(sub.agent, self._picture()))
         if agent is None and not any(s.agent is None for s in self._subscribers - {sub}):
             self._refresh_reviews_soon()
         return sub
@@ -115,34 +120,37 @@ class LiveFeed:
         return len(self._subscribers)
 
     def wallboard(self) -> dict[str, Any]:
-        now = self.facade.clock.now()
-        snap = self.facade.core.snapshot(now)
-        return wallboard_view(snap, self.today, self.pops, self.facade.config, self.reviews, now)
+        return self._view(None, self._picture())
 
     def agent(self, number: str) -> dict[str, Any]:
-        now = self.facade.clock.now()
-        snap = self.facade.core.snapshot(now)
-        return agent_view(snap, number, self.pops, self.facade.config, now)
+        return self._view(number, self._picture())
 
     # -- publishing ---------------------------------------------------------------------
-    def _payload(self, agent: str | None, snap: dict[str, Any], now: float) -> str:
+    def _picture(self) -> Picture:
+        """The core's state once for every page drawn from it: its snapshot and, from its
+        read API, the queues each agent serves now."""
+        core, now = self.facade.core, self.facade.clock.now()
+        served = {n: view.queues for n in core.agent_numbers() if (view := core.agent(n))}
+        return Picture(core.snapshot(now), served, now)
+
+    def _view(self, agent: str | None, picture: Picture) -> dict[str, Any]:
+        snap, served, now = picture
         config = self.facade.config
-        view = (
-            wallboard_view(snap, self.today, self.pops, config, self.reviews, now)
-            if agent is None
-            else agent_view(snap, agent, self.pops, config, now)
-        )
-        return json.dumps(view, ensure_ascii=False, default=str)
+        if agent is None:
+            return wallboard_view(snap, self.today, self.pops, config, self.reviews, now, served)
+        return agent_view(snap, agent, self.pops, config, now, served)
+
+    def _payload(self, agent: str | None, picture: Picture) -> str:
+        return json.dumps(self._view(agent, picture), ensure_ascii=False, default=str)
 
     def publish(self) -> None:
         if not self._subscribers:
             return
-        now = self.facade.clock.now()
-        snap = self.facade.core.snapshot(now)
+        picture = self._picture()
         rendered: dict[str | None, str] = {}
         for sub in list(self._subscribers):
             if sub.agent not in rendered:
-                rendered[sub.agent] = self._payload(sub.agent, snap, now)
+                rendered[sub.agent] = self._payload(sub.agent, picture)
             sub.put(rendered[sub.agent])
 
     async def _publish_loop(self) -> None:
