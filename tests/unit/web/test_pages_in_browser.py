@@ -20,6 +20,12 @@ async def until(check: Callable[[], bool], within: float = 10.0) -> None:
         await asyncio.sleep(0.05)
 
 
+def state(facade: CoreFacade, number: str) -> tuple[AgentState, str | None] | None:
+    """The agent's state and reason as the core's read API tells them."""
+    view = facade.core.agent(number)
+    return None if view is None else (view.state, view.reason)
+
+
 def pause_everyone(facade: CoreFacade) -> None:
     """Calls then wait in line instead of being offered at once."""
     for agent in ("1001", "1002", "1003", "1004"):
@@ -53,8 +59,7 @@ async def test_a_supervisor_pauses_an_agent_from_the_wallboard(
     await row.locator('select[aria-label="pause reason"]').select_option("lunch")
     await row.locator('button[data-action="pause"]').click()
 
-    await until(lambda: facade.core.agents["1002"].state is AgentState.NOT_READY)
-    assert facade.core.agents["1002"].reason == "lunch"
+    await until(lambda: state(facade, "1002") == (AgentState.NOT_READY, "lunch"))
     await expect(row.locator(".pill.state")).to_have_text("not-ready · lunch")
 
 

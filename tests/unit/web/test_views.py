@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from acd.config import Config
 from acd.core import events as ev
 from acd.core.facts import CallConnected, CallEnded, CallLeft
@@ -128,7 +130,10 @@ def test_the_wallboard_shows_waiting_callers_and_masks_numbers(
     snapshot = driver.core.snapshot(driver.now())
     fired = {"rule": "peak-8", "scope": "*", "actions": ["suspend-callbacks"], "since": T0}
     snapshot["rules"] = {"active": [fired], "pending": [], "effects": {"breaks_suspended": True}}
-    reviews = [{"id": 1, "overdue": True, "agent": "1002"}, {"id": 2, "overdue": False}]
+    reviews: list[dict[str, Any]] = [
+        {"id": 1, "overdue": True, "agent": "1002"},
+        {"id": 2, "overdue": False},
+    ]
     view = wallboard_view(
         snapshot, TodayCounters(config), pops, config, reviews, driver.now(), served(driver)
     )
