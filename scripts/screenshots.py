@@ -26,6 +26,7 @@ from acd.clock import ManualClock  # noqa: E402
 from acd.config import load_config  # noqa: E402
 from acd.core import events as ev  # noqa: E402
 from acd.core.decisions import CallRecord, Offer  # noqa: E402
+from acd.core.read import AgentView  # noqa: E402
 from acd.records.items import CaseNote, IvrPath, SurveyScore  # noqa: E402
 from acd.records.migrate import upgrade_async  # noqa: E402
 from acd.records.writer import RecordWriter  # noqa: E402
@@ -126,7 +127,7 @@ def simulate(facade: CoreFacade, clock: ManualClock, seconds: int, rng: random.R
         clock.advance(1)
         while pending and pending[0][0] <= clock.now():
             _, _, event = heapq.heappop(pending)
-            call = facade.core.calls.get(getattr(event, "call_id", ""))
+            call = facade.core.call(getattr(event, "call_id", ""))
             if isinstance(event, ev.CallerHungUp) and (call is None or call.agent):
                 continue  # answered before they gave up
             if isinstance(event, ev.OfferAnswered | ev.AgentLegHungUp) and (
@@ -142,6 +143,13 @@ def simulate(facade: CoreFacade, clock: ManualClock, seconds: int, rng: random.R
             if rng.random() < 0.15:
                 later(rng.uniform(40, 120), ev.CallerHungUp(f"sim-{n}"))
         feed(ev.Tick())
+
+
+def view(facade: CoreFacade, number: str) -> AgentView:
+    """The agent as the core's read API shows it now (a copy: read it again after a feed)."""
+    agent = facade.core.agent(number)
+    assert agent is not None, number
+    return agent
 
 
 async def main(out: Path) -> None:
@@ -166,12 +174,12 @@ async def main(out: Path) -> None:
             simulate(facade, clock, 3300, random.Random(7))
             # The last minutes: a lunch and a training take two desks away, a queue builds.
             for agent, reason in (("1003", "lunch"), ("1004", "training")):
-                if facade.core.agents[agent].state.value in ("ready", "wrap-up"):
+                if view(facade, agent).state.value in ("ready", "wrap-up"):
                     facade.feed(ev.AgentPause(agent, reason))
             simulate(facade, clock, 300, random.Random(11))
             for agent in ("1001", "1002", "1003", "1004"):
-                call = facade.core.agents[agent].call_id
-                if call and facade.core.agents[agent].state.value == "reserved":
+                call = view(facade, agent).call_id
+                if call and view(facade, agent).state.value == "reserved":
                     facade.feed(ev.OfferAnswered(call, agent))
             for i in range(4):
                 queue = ["general", "repairs", "general", "jobs"][i]
@@ -182,13 +190,14 @@ async def main(out: Path) -> None:
                 facade.feed(ev.Tick())
             # Fang finishes her call, steps away for a moment, and on her return is offered
             # the repeat caller, who pressed 0 (priority) in the menu.
-            fang = facade.core.agents["1001"]
+            fang = view(facade, "1001")
             if fang.call_id and fang.state.value == "reserved":
                 facade.feed(ev.OfferAnswered(fang.call_id, "1001"))
+            fang = view(facade, "1001")
             if fang.call_id and fang.state.value == "on-call":
                 clock.advance(40)
                 facade.feed(ev.AgentLegHungUp(fang.call_id, "1001"))
-            if fang.state.value in ("ready", "wrap-up"):
+            if view(facade, "1001").state.value in ("ready", "wrap-up"):
                 facade.feed(ev.AgentPause("1001", "break"))
             facade.feed(
                 ev.CallEntered(REPEAT_CALL, "PJSIP/t-r", REPEAT_CALLER, "home", "general", 5)
