@@ -193,10 +193,18 @@ def spy_mode(config: Config, mode: str, agent: str, *, supervisor: str) -> SpyMo
     except ValueError:
         raise CommandError(Problem.UNKNOWN_MODE, f"no mode {mode!r}") from None
     _agent(config, agent)
-    spec = config.agent(supervisor)
-    if spec is None or spec.role != "supervisor":
-        raise CommandError(Problem.NOT_ALLOWED, f"{supervisor} is not a supervisor")
+    require_supervisor(config, supervisor)
     return chosen
+
+
+def require_supervisor(config: Config, number: str) -> AgentConfig:
+    """The supervisor holding `number`, or CommandError: joining a call is a supervisor's
+    act by the config, whoever asks for it (the engine checks it again just before it rings
+    the phone, with this same rule)."""
+    spec = config.agent(number)
+    if spec is None or spec.role != "supervisor":
+        raise CommandError(Problem.NOT_ALLOWED, f"{number} is not a supervisor")
+    return spec
 
 
 def _agent(config: Config, number: str) -> AgentConfig:

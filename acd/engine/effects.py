@@ -37,7 +37,7 @@ from acd.engine.translator import MuteRecording, Translator
 from acd.privacy import mask_number
 from acd.prompts import sound_name
 from acd.records.items import Record
-from agents.commands import SPY_MODES
+from agents.commands import SPY_MODES, require_supervisor
 from recordings.live import LiveRecording, Recorder
 
 log = logging.getLogger(__name__)
@@ -265,10 +265,9 @@ class Effector:
 
     # -- supervision: asked for by a person, answered to them ----------------------------
     def spy_channel(self, supervisor: str, agent: str) -> str:
-        """The agent's live call leg a supervisor may listen to; ValueError says why not."""
-        spec = self._config().agent(supervisor)
-        if spec is None or spec.role != "supervisor":
-            raise ValueError(f"{supervisor} is not a supervisor")
+        """The agent's live call leg a supervisor may listen to; ValueError says why not
+        (the role by the one policy's CommandError, `agents.commands`)."""
+        require_supervisor(self._config(), supervisor)
         channel = self._translator.talking_channel(agent)
         if channel is None:
             raise ValueError(f"agent {agent} is not on a call")
