@@ -15,7 +15,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from acd.records.oneshot import get_recording
+from acd.records.store import Records
 from recordings.naming import UnsafePath, stored_local_path
 
 _CHUNK = 1 << 16
@@ -117,20 +117,20 @@ def copy_recording(source: Path, spool_root: Path, dest: Path) -> Exported:
 
 
 async def export(
-    url: str,
+    records: Records,
     recording_id: int,
     dest: Path,
     *,
     spool_dir: str | PurePath,
     spool_dir_local: str | Path,
 ) -> dict[str, object]:
-    """Export recording `recording_id` to `dest` (see `copy_recording`).
+    """Export recording `recording_id`, looked up in `records`, to `dest` (see `copy_recording`).
 
     `spool_dir` / `spool_dir_local`: the spool as Asterisk and as this process see it. Returns
     the recording's id, source and destination, the copy's sha256 and whether it matches the
     hash taken after the call (a mismatch means the file changed since).
     """
-    recording = await get_recording(url, recording_id)
+    recording = await records.get_recording(recording_id)
     if recording is None:
         raise ExportError(f"no recording {recording_id}")
     if recording["status"] == "purged":

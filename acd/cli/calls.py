@@ -54,11 +54,16 @@ def register(sub: Subcommands) -> None:
 
 
 def cmd_calls(args: argparse.Namespace) -> int:
-    from acd.records.oneshot import recent_calls
+    from acd.records.store import Records, Row
 
     url = database_url(args)
     since = parse_since(args.since) if args.since else None
-    rows = asyncio.run(recent_calls(url, since=since, limit=args.limit))
+
+    async def read() -> list[Row]:
+        async with Records(url) as records:
+            return await records.recent_calls(since=since, limit=args.limit)
+
+    rows = asyncio.run(read())
     lines = [
         f"{r['entered_at']}  {r['caller']:<16} {r['queue']:<10} agent {r['agent'] or '-':<6} "
         f"wait {r['wait_seconds'] if r['wait_seconds'] is not None else '-'}s "
@@ -71,11 +76,17 @@ def cmd_calls(args: argparse.Namespace) -> int:
 
 
 def cmd_callbacks(args: argparse.Namespace) -> int:
-    from acd.records.oneshot import callbacks
+    from acd.records.store import Records, Row
 
     if args.add is not None:
         return add_callback(args)
-    rows = asyncio.run(callbacks(database_url(args), status=args.status))
+    url = database_url(args)
+
+    async def read() -> list[Row]:
+        async with Records(url) as records:
+            return await records.callbacks(status=args.status)
+
+    rows = asyncio.run(read())
     lines = [
         f"{r['requested_at']}  {r['caller']:<16} {r['kind']:<12} {r['queue']:<10} "
         f"due {r['due_at']}  {r['status']}"
@@ -125,10 +136,16 @@ def add_callback(args: argparse.Namespace) -> int:
 
 
 def cmd_messages(args: argparse.Namespace) -> int:
-    from acd.records.oneshot import messages
+    from acd.records.store import Records, Row
 
+    url = database_url(args)
     since = parse_since(args.since) if args.since else None
-    rows = asyncio.run(messages(database_url(args), since=since))
+
+    async def read() -> list[Row]:
+        async with Records(url) as records:
+            return await records.messages(since=since)
+
+    rows = asyncio.run(read())
     lines = [f"{r['created_at']}  {r['caller']:<16} {r['seconds']}s  {r['path']}" for r in rows]
     show(rows, args.json, "\n".join(lines) or "no messages")
     return 0

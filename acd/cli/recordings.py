@@ -134,13 +134,14 @@ def _recording_line(r: dict[str, Any]) -> str:
 
 
 def cmd_find(args: argparse.Namespace) -> int:
-    from acd.records.oneshot import find_recordings
+    from acd.records.store import Records, Row
 
     since, until = _when(args.since, "--from"), _when(args.until, "--to")
-    try:
-        rows = asyncio.run(
-            find_recordings(
-                database_url(args),
+    url = database_url(args)
+
+    async def read() -> list[Row]:
+        async with Records(url) as records:
+            return await records.find_recordings(
                 agent=args.agent,
                 since=since,
                 until=until,
@@ -149,7 +150,9 @@ def cmd_find(args: argparse.Namespace) -> int:
                 flagged=args.flagged,
                 limit=args.limit,
             )
-        )
+
+    try:
+        rows = asyncio.run(read())
     except ValueError as error:
         return fail(str(error))
     show(rows, args.json, "\n".join(_recording_line(r) for r in rows) or "no recordings")
@@ -157,20 +160,25 @@ def cmd_find(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from acd.records.store import Records
     from acd.settings import Paths
     from recordings.export import ExportError, export
 
     config = config_of(args)
-    try:
-        done = asyncio.run(
-            export(
-                Paths.resolve(config).database_url,
+    url = Paths.resolve(config).database_url
+
+    async def run() -> dict[str, object]:
+        async with Records(url) as records:
+            return await export(
+                records,
                 args.id,
                 args.dest,
                 spool_dir=config.asterisk.spool_dir,
                 spool_dir_local=config.asterisk.spool_dir_local,
             )
-        )
+
+    try:
+        done = asyncio.run(run())
     except ExportError as error:
         return fail(str(error))
     text = f"recording {done['id']} exported to {done['dest']}"
@@ -218,7 +226,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """A file deleted or damaged after the call is reported, never silently ignored."""
-    from acd.records.oneshot import find_recordings, set_recording_status
+    from acd.records.store import Records, Row
     from acd.settings import Paths
     from recordings.naming import local_path
     from recordings.verify import inspect, status
@@ -226,19 +234,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = config_of(args)
     url = Paths.resolve(config).database_url
     since = _when(args.since, "--from")
-    rows = asyncio.run(find_recordings(url, since=since, limit=100_000))
-    found = []
-    for row in rows:
-        if row["status"] == "purged":
-            continue
-        local = local_path(
-            config.asterisk.spool_dir, config.asterisk.spool_dir_local, str(row["path"])
-        )
-        now = status(float(row["talk_seconds"] or 0.0), inspect(local))  # type: ignore[arg-type]
-        if now != row["status"]:
-            asyncio.run(set_recording_status(url, int(row["id"]), now))  # type: ignore[call-overload]
-        if now != "ok":
-            found.append({**row, "status": now})
+
+    async def check() -> tuple[list[Row], list[Row]]:
+        """One `Records` for the listing and every status it corrects."""
+        found: list[Row] = []
+        async with Records(url) as records:
+            rows = await records.find_recordings(since=since, limit=100_000)
+            for row in rows:
+                if row["status"] == "purged":
+                    continue
+                local = local_path(
+                    config.asterisk.spool_dir, config.asterisk.spool_dir_local, str(row["path"])
+                )
+                now = status(float(row["talk_seconds"] or 0.0), inspect(local))  # type: ignore[arg-type]
+                if now != row["status"]:
+                    await records.set_recording_status(int(row["id"]), now)  # type: ignore[call-overload]
+                if now != "ok":
+                    found.append({**row, "status": now})
+        return rows, found
+
+    rows, found = asyncio.run(check())
     lines = [f"{len(rows)} recordings checked, {len(found)} not ok"] + [
         _recording_line(r) for r in found
     ]
@@ -247,14 +262,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_qa(args: argparse.Namespace) -> int:
-    from acd.records.oneshot import score_recording
+    from acd.records.store import Records
+
+    url = database_url(args)
+
+    async def write() -> bool:
+        async with Records(url) as records:
+            return await records.score_recording(
+                args.id, args.score, args.comment or None, args.reviewer
+            )
 
     try:
-        found = asyncio.run(
-            score_recording(
-                database_url(args), args.id, args.score, args.comment or None, args.reviewer
-            )
-        )
+        found = asyncio.run(write())
     except ValueError as error:
         return fail(str(error))
     if not found:
@@ -278,20 +297,32 @@ def _review_line(r: dict[str, Any]) -> str:
 
 
 def cmd_reviews(args: argparse.Namespace) -> int:
-    from acd.records.oneshot import reviews
+    from acd.records.store import Records, Row
 
-    rows = asyncio.run(reviews(database_url(args), open_only=not args.all))
+    url = database_url(args)
+
+    async def read() -> list[Row]:
+        async with Records(url) as records:
+            return await records.reviews(open_only=not args.all)
+
+    rows = asyncio.run(read())
     empty = "no reviews" if args.all else "no open reviews"
     show(rows, args.json, "\n".join(_review_line(r) for r in rows) or empty)
     return 0
 
 
 def cmd_review_done(args: argparse.Namespace) -> int:
-    from acd.records.oneshot import review_done
+    from acd.records.store import Records
 
     if not args.note.strip():
         return fail("--note must say what was found")
-    if not asyncio.run(review_done(database_url(args), args.id, args.note, args.reviewer)):
+    url = database_url(args)
+
+    async def write() -> bool:
+        async with Records(url) as records:
+            return await records.review_done(args.id, args.note, args.reviewer)
+
+    if not asyncio.run(write()):
         return fail(f"no open review {args.id}")
     show({"id": args.id, "done": True}, args.json, f"review {args.id} done")
     return 0

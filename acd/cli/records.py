@@ -114,19 +114,31 @@ def _history_text(history: dict[str, Any]) -> str:
 
 
 def cmd_caller(args: argparse.Namespace) -> int:
-    from acd.records.oneshot import caller_history
+    from acd.records.store import Records, Row
 
     if args.limit < 1:
         return fail("--limit must be at least 1")
-    history = asyncio.run(caller_history(database_url(args), args.number, args.limit))
+    url = database_url(args)
+
+    async def read() -> Row:
+        async with Records(url) as records:
+            return await records.caller_history(args.number, args.limit)
+
+    history = asyncio.run(read())
     show(history, args.json, _history_text(history))
     return 0
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
-    from acd.records.oneshot import call_timeline
+    from acd.records.store import Records, Row
 
-    events = asyncio.run(call_timeline(database_url(args), args.call_id))
+    url = database_url(args)
+
+    async def read() -> list[Row]:
+        async with Records(url) as records:
+            return await records.call_timeline(args.call_id)
+
+    events = asyncio.run(read())
     lines = [
         f"{e['at']}  {e['kind']:<14} {e['queue'] or '':<10} {e['agent'] or '':<6} "
         + " ".join(f"{k}={v}" for k, v in dict(e["data"]).items())  # type: ignore[call-overload]
@@ -138,7 +150,7 @@ def cmd_timeline(args: argparse.Namespace) -> int:
 
 def cmd_note(args: argparse.Namespace) -> int:
     from acd.records.items import CaseNote
-    from acd.records.oneshot import add_case_note
+    from acd.records.store import Records
     from acd.settings import Paths
 
     config = config_of(args)
@@ -160,7 +172,13 @@ def cmd_note(args: argparse.Namespace) -> int:
         text=fields["text"],
         at=now.timestamp(),
     )
-    if not asyncio.run(add_case_note(Paths.resolve(config).database_url, note)):
+    url = Paths.resolve(config).database_url
+
+    async def write() -> bool:
+        async with Records(url) as records:
+            return await records.add_case_note(note)
+
+    if not asyncio.run(write()):
         return fail(f"no call {args.call_id} in the records")
     show(
         {"call_id": args.call_id, "agent": args.agent, "at": now.isoformat(), **fields},
@@ -172,7 +190,7 @@ def cmd_note(args: argparse.Namespace) -> int:
 
 def cmd_complaint(args: argparse.Namespace) -> int:
     from acd.records.casework import complaint_due
-    from acd.records.oneshot import get_call, open_complaint
+    from acd.records.store import Records
     from acd.settings import Paths
 
     config = config_of(args)
@@ -181,14 +199,24 @@ def cmd_complaint(args: argparse.Namespace) -> int:
     if not args.text.strip():
         return fail("--text must say what the caller complains about")
     url = Paths.resolve(config).database_url
-    call = asyncio.run(get_call(url, args.call_id))
-    if call is None:
-        return fail(f"no call {args.call_id} in the records")
     now = datetime.now(UTC)
-    due = complaint_due(config, str(call["hotline"]), now)
-    review = asyncio.run(open_complaint(url, args.call_id, args.agent, args.text.strip(), now, due))
-    if review is None:
+
+    async def write() -> tuple[int, datetime] | None:
+        """One `Records` for the read of the call's hotline and the complaint's write."""
+        async with Records(url) as records:
+            call = await records.get_call(args.call_id)
+            if call is None:
+                return None
+            due = complaint_due(config, str(call["hotline"]), now)
+            review = await records.open_complaint(
+                args.call_id, args.agent, args.text.strip(), now, due
+            )
+            return None if review is None else (review, due)
+
+    opened = asyncio.run(write())
+    if opened is None:
         return fail(f"no call {args.call_id} in the records")
+    review, due = opened
     show(
         {
             "review_id": review,

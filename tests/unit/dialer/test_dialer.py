@@ -15,7 +15,7 @@ from acd.core import events as ev
 from acd.core.decisions import CallbackAttempt, CallbackRequested
 from acd.dialer import CallbackPoller, add_callback
 from acd.records.models import make_engine
-from acd.records.oneshot import callbacks
+from acd.records.store import Records, Row
 from acd.records.writer import RecordWriter
 from tests.unit.site import site
 
@@ -42,6 +42,16 @@ def poll(url: str, at: datetime) -> list[ev.Event]:
 
     asyncio.run(once())
     return seen
+
+
+def callbacks(url: str) -> list[Row]:
+    """The callbacks in the records, as `acd callbacks` lists them."""
+
+    async def read() -> list[Row]:
+        async with Records(url) as records:
+            return await records.callbacks()
+
+    return asyncio.run(read())
 
 
 def add(url: str, number: str, at: datetime, **kw: object) -> None:
@@ -95,18 +105,18 @@ def attempt(
 
 def test_a_failed_dial_waits_for_its_gap_and_the_last_one_gives_up(db_url: str) -> None:
     add(db_url, "13900000001", OPEN)
-    (row,) = asyncio.run(callbacks(db_url))
+    (row,) = callbacks(db_url)
     retry = OPEN + timedelta(minutes=30)
     asyncio.run(
         write(db_url, attempt(int(str(row["id"])), "cb1-1", "no-answer", retry.timestamp()))
     )
-    (row,) = asyncio.run(callbacks(db_url))
+    (row,) = callbacks(db_url)
     assert (row["status"], row["attempts"]) == ("pending", 1)
     assert poll(db_url, OPEN + timedelta(minutes=29)) == []  # not before the gap
     (again,) = poll(db_url, retry)
     assert isinstance(again, ev.CallbackDue) and again.attempt == 1
     asyncio.run(write(db_url, attempt(int(str(row["id"])), "cb1-2", "busy", None, n=2)))
-    (row,) = asyncio.run(callbacks(db_url))
+    (row,) = callbacks(db_url)
     assert (row["status"], row["attempts"]) == ("failed", 2)
     assert poll(db_url, retry + timedelta(hours=1)) == []
 
@@ -131,5 +141,5 @@ def test_a_virtual_hold_caller_is_queued_not_polled_until_its_dial_fails(db_url:
         "13900000009",
     )
     asyncio.run(write(db_url, attempt(None, "c9", "answered", None, n=2)))
-    (row,) = asyncio.run(callbacks(db_url))
+    (row,) = callbacks(db_url)
     assert (row["status"], row["attempts"]) == ("done", 2)

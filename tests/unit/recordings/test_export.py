@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from acd.records.store import Records
 from recordings.export import ExportError, copy_recording, export
 from tests.unit.recordings.conftest import ASTERISK_SPOOL, NOW, Spool, made, write
 from tests.unit.recordings.wavs import write_wav
@@ -139,22 +140,23 @@ async def test_export_by_recording_id(url: str, spool: Spool, out: Path) -> None
     digest = hashlib.sha256(local.read_bytes()).hexdigest()
     await write(url, [replace(made("c1", path, T0), sha256=digest), made("c2", path, T0)])
 
-    done = await export(url, 1, out, spool_dir=ASTERISK_SPOOL, spool_dir_local=spool.root)
-    assert done == {
-        "id": 1,
-        "source": str(local),
-        "dest": str(out / local.name),
-        "sha256": digest,
-        "sha256_matches": True,
-    }
-    # Recording 2 names the same file but recorded another hash: the copy says so.
-    done = await export(
-        url, 2, out / "second.wav", spool_dir=ASTERISK_SPOOL, spool_dir_local=spool.root
-    )
-    assert done["sha256_matches"] is False
+    async with Records(url) as records:
+        done = await export(records, 1, out, spool_dir=ASTERISK_SPOOL, spool_dir_local=spool.root)
+        assert done == {
+            "id": 1,
+            "source": str(local),
+            "dest": str(out / local.name),
+            "sha256": digest,
+            "sha256_matches": True,
+        }
+        # Recording 2 names the same file but recorded another hash: the copy says so.
+        done = await export(
+            records, 2, out / "second.wav", spool_dir=ASTERISK_SPOOL, spool_dir_local=spool.root
+        )
+        assert done["sha256_matches"] is False
 
-    with pytest.raises(ExportError, match="no recording 9"):
-        await export(url, 9, out, spool_dir=ASTERISK_SPOOL, spool_dir_local=spool.root)
+        with pytest.raises(ExportError, match="no recording 9"):
+            await export(records, 9, out, spool_dir=ASTERISK_SPOOL, spool_dir_local=spool.root)
 
 
 async def test_export_refuses_purged_and_unsafe_rows(url: str, spool: Spool, out: Path) -> None:
@@ -165,8 +167,9 @@ async def test_export_refuses_purged_and_unsafe_rows(url: str, spool: Spool, out
             made("u1", f"{ASTERISK_SPOOL}/../../../etc/passwd", T0),
         ],
     )
-    with pytest.raises(ExportError, match="deleted"):
-        await export(url, 1, out, spool_dir=ASTERISK_SPOOL, spool_dir_local=spool.root)
-    with pytest.raises(ExportError, match=r"'\.\.'"):
-        await export(url, 2, out, spool_dir=ASTERISK_SPOOL, spool_dir_local=spool.root)
+    async with Records(url) as records:
+        with pytest.raises(ExportError, match="deleted"):
+            await export(records, 1, out, spool_dir=ASTERISK_SPOOL, spool_dir_local=spool.root)
+        with pytest.raises(ExportError, match=r"'\.\.'"):
+            await export(records, 2, out, spool_dir=ASTERISK_SPOOL, spool_dir_local=spool.root)
     assert _empty(out)

@@ -14,7 +14,7 @@ from acd.cli.main import main
 from acd.config import load_config
 from acd.core.decisions import CallRecord
 from acd.records.casework import complaint_due
-from acd.records.oneshot import caller_history, reviews
+from acd.records.store import Records, Row
 from acd.records.writer import RecordWriter
 
 DIALPLANS = str(Path(__file__).resolve().parents[3] / "dialplans")
@@ -50,6 +50,26 @@ def url(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
 
     asyncio.run(seed())
     return db_url
+
+
+def caller_history(url: str) -> Row:
+    """NUMBER's history in the records, read after the command under test has exited."""
+
+    async def read() -> Row:
+        async with Records(url) as records:
+            return await records.caller_history(NUMBER)
+
+    return asyncio.run(read())
+
+
+def open_reviews(url: str) -> list[Row]:
+    """The open reviews in the records."""
+
+    async def read() -> list[Row]:
+        async with Records(url) as records:
+            return await records.reviews()
+
+    return asyncio.run(read())
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -92,7 +112,7 @@ def test_note_stores_the_ticket_on_the_call(url: str, capsys: pytest.CaptureFixt
         "13800138000",
     )
     assert (code, out.strip()) == (0, "note stored on call c1")
-    history = asyncio.run(caller_history(url, NUMBER))
+    history = caller_history(url)
     notes = history["history"][0]["notes"]  # type: ignore[index]
     assert [(n["agent"], n["need"], n["address"]) for n in notes] == [
         ("1002", "月嫂", "海淀区 2 号")
@@ -114,9 +134,9 @@ def test_notes_and_complaints_refuse_what_does_not_exist(
 ) -> None:
     code, _, err = run(capsys, *argv)
     assert code == 1 and message in err
-    history = asyncio.run(caller_history(url, NUMBER))
+    history = caller_history(url)
     assert history["history"][0]["notes"] == []  # type: ignore[index]
-    assert asyncio.run(reviews(url)) == []
+    assert open_reviews(url) == []
 
 
 def test_complaint_opens_a_review_against_the_agent_by_number(
@@ -128,11 +148,11 @@ def test_complaint_opens_a_review_against_the_agent_by_number(
     )
     assert code == 0
     reply = json.loads(out)
-    [review] = asyncio.run(reviews(url))
+    [review] = open_reviews(url)
     assert review["id"] == reply["review_id"]
     assert (review["call_id"], review["agent"], review["reason"]) == ("c1", "1002", "complaint")
     assert datetime.fromisoformat(str(review["due_at"])) > before
-    history = asyncio.run(caller_history(url, NUMBER))
+    history = caller_history(url)
     assert history["summary"]["complaints"] == 1  # type: ignore[index]
     assert history["history"][0]["complaints"][0]["text"] == "没有按时上门"  # type: ignore[index]
 
