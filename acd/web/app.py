@@ -51,11 +51,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        feed.start()
-        try:
-            yield
-        finally:
-            await feed.close()
+        async with web.records_open() as records:
+            feed.start(records)
+            try:
+                yield
+            finally:
+                await feed.close()
 
     routes: list[BaseRoute] = [
         *signin.routes(web),

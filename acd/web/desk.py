@@ -11,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from acd.records import oneshot
 from acd.records.items import CaseNote
 from acd.web.auth import check_csrf, require
 from acd.web.http import Web, json_body, text
@@ -53,10 +52,10 @@ def routes(web: Web) -> list[Route]:
         caller = feed.pops.caller_of(user.agent or "", call_id)
         if caller is None:
             raise HTTPException(404, "not one of your calls")
-        row = await oneshot.get_call(web.url, call_id)
+        row = await web.records.get_call(call_id)
         history = None
         try:
-            history = await oneshot.caller_history(web.url, caller, limit=HISTORY_CALLS)
+            history = await web.records.caller_history(caller, limit=HISTORY_CALLS)
         except Exception as exc:  # the pop still shows what the stream said
             log.warning("caller history failed: %s", exc)
         found = {

@@ -1,5 +1,5 @@
-"""What every route module of the pages shares: the app's context, page rendering, reading a
-request's body, and an agent command carried out and answered.
+"""What every route module of the pages shares: the app's context (with its one `Records`),
+page rendering, reading a request's body, and an agent command carried out and answered.
 
 The policy of an agent action (who may do what to whom, which reasons and queues exist) is
 `agents.commands`'; this module only turns its `CommandError` into the HTTP answer, so the web
@@ -8,8 +8,9 @@ checks nothing the control socket and the phones do not check too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from acd.records.store import Records
 from acd.web.auth import LoginThrottle, SessionUser, csrf_token, session_user
 from acd.web.facade import EngineFacade
 from acd.web.live import LiveFeed
@@ -43,18 +45,38 @@ _templates = Environment(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Web:
     """The app's context, handed to each module's `routes(web)`."""
 
     facade: EngineFacade
     feed: LiveFeed
     throttle: LoginThrottle
+    _records: Records | None = field(default=None, init=False)
 
     @property
     def url(self) -> str:
         """The records database the pages read (users, calls, reviews)."""
         return self.facade.paths.database_url
+
+    @property
+    def records(self) -> Records:
+        """The app's one `Records`, open while the app serves (`records_open`)."""
+        if self._records is None:
+            raise RuntimeError("the web app's records are open only while it serves")
+        return self._records
+
+    @contextlib.asynccontextmanager
+    async def records_open(self) -> AsyncIterator[Records]:
+        """Open the app's one `Records` for its lifespan: one connection pool for every page
+        and the wallboard's reviews, made in the loop that serves them (the pool's
+        connections belong to that loop) and closed when the app stops."""
+        async with Records(self.url) as records:
+            self._records = records
+            try:
+                yield records
+            finally:
+                self._records = None
 
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = _templates.get_template(name).render(

@@ -14,12 +14,15 @@ import contextlib
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from acd.core import events as ev
 from acd.core.decisions import Decision
 from acd.web.facade import EngineFacade
 from acd.web.views import ScreenPops, TodayCounters, agent_view, wallboard_view
+
+if TYPE_CHECKING:
+    from acd.records.store import Records
 
 log = logging.getLogger("acd.web")
 
@@ -71,6 +74,7 @@ class LiveFeed:
         self._subscribers: set[Subscription] = set()
         self._dirty = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._records: Records | None = None
 
     # -- the observer (runs inside the engine's consumer) -------------------------------
     def observe(self, event: ev.Event, decisions: list[Decision], now: float) -> None:
@@ -79,7 +83,10 @@ class LiveFeed:
         self._dirty.set()
 
     # -- lifecycle ----------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, records: Records) -> None:
+        """Begin publishing; the open reviews are read from `records` (the app's, which
+        outlives the feed)."""
+        self._records = records
         self._dirty = asyncio.Event()  # of the loop that serves the pages
         self.facade.observers.append(self.observe)
         self._tasks = [
@@ -169,11 +176,11 @@ class LiveFeed:
         task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
 
     async def _refresh_reviews(self) -> None:
-        from acd.records.oneshot import reviews
-
+        if self._records is None:  # not started
+            return
         try:
             now = datetime.fromtimestamp(self.facade.clock.now(), UTC)
-            self.reviews = await reviews(self.facade.paths.database_url, now=now)
+            self.reviews = await self._records.reviews(now=now)
         except Exception as exc:  # the records may be down; the wallboard still runs
             log.warning("could not read open reviews: %s", exc)
             return
