@@ -10,17 +10,29 @@ load, they encode the seeds' rules) keep reading `dialplans/` (tests/unit/config
 
 `site_data()` is the plain data a `dialplans/` directory would hold, to edit with ordinary dict
 operations; `site()` validates it; `write_site()` stores it as a directory the CLI can read.
+
+The routing centre, `centre_config()`, is the one the core's tests (and the live, records and
+web tests that replay the core) are written against: the same three queues, four agents and a
+supervisor, but with the skills routing rules need (`moving`, and a supervisor who can take
+jobs) and a one-key hotline, since routing never looks at menus or hours. It is built from
+config objects with `queue()`, `agent()` and `configured()`, which tests use to write the
+queues and agents a rule needs next to the rule. Both centres live here, so there is one place
+a test centre is built and read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
 from acd.config import Config, load_config
+from acd.config.hotlines import GotoQueue, HotlineConfig, MenuConfig
+from acd.config.models import AgentConfig
+from acd.config.queues import QueueConfig
+from acd.config.rules import RuleConfig
 
 ZONE = "Asia/Shanghai"
 
@@ -146,6 +158,74 @@ def write_site(directory: Path, data: dict[str, Any] | None = None) -> Path:
     (directory / "site.yaml").write_text(text, encoding="utf-8")
     load_config(directory)  # what the CLI will do: a mistake here fails at the fixture
     return directory
+
+
+# -- the routing centre ------------------------------------------------------------------
+
+HOTLINE = "home"
+
+
+def centre_config(rules: list[RuleConfig] | None = None) -> Config:
+    """The centre the core's tests are written against: three queues (the defaults give the
+    seeds' 15 s ring and 10 s wrap-up; general offers virtual hold), four agents and a
+    supervisor with the skills below, one hotline, and no queue-depth rules unless given."""
+    return Config(
+        skills={name: name for name in ("housekeeping", "moving", "repairs", "jobs")},
+        queues=[
+            queue("general", {"housekeeping": 1}, virtual_hold=True),
+            queue("repairs", {"repairs": 1}),
+            queue("jobs", {"jobs": 1}),
+        ],
+        agents=[
+            agent("1001", housekeeping=5, moving=3),
+            agent("1002", housekeeping=3, repairs=4),
+            agent("1003", repairs=5, moving=4, jobs=2),
+            agent("1004", jobs=5, housekeeping=2),
+            agent("1090", "supervisor", housekeeping=5, repairs=5, jobs=5),
+        ],
+        hotlines=[
+            HotlineConfig(
+                name=HOTLINE,
+                extension="100",
+                greeting="greeting",
+                menu="main",
+                menus={
+                    "main": MenuConfig(
+                        prompt="main_menu",
+                        options={"1": GotoQueue(queue="general")},
+                        fallback=GotoQueue(queue="general"),
+                    )
+                },
+            )
+        ],
+        rules=rules or [],
+    )
+
+
+def configured(
+    config: Config,
+    queues: list[QueueConfig] | None = None,
+    agents: list[AgentConfig] | None = None,
+) -> Config:
+    """`config` with other queues and/or agents, for rules the test centre lacks."""
+    update: dict[str, Any] = {}
+    if queues is not None:
+        update["queues"] = queues
+    if agents is not None:
+        update["agents"] = agents
+    return config.model_copy(update=update)
+
+
+def queue(name: str = "general", skills: dict[str, int] | None = None, **kw: Any) -> QueueConfig:
+    """A queue for a test's own centre; one skill, housekeeping, unless given."""
+    return QueueConfig(name=name, skills=skills or {"housekeeping": 1}, **kw)
+
+
+def agent(
+    number: str, role: Literal["agent", "supervisor"] = "agent", **skills: int
+) -> AgentConfig:
+    """An agent (or a supervisor) with the given skill levels, for a test's own centre."""
+    return AgentConfig(number=number, skills=skills, role=role)
 
 
 def _prompts(node: object, key: str = "") -> Iterator[str]:

@@ -9,7 +9,8 @@ from acd.config.queues import Strategy
 from acd.core import events as ev
 from acd.core.core import UnknownAgent
 from agents.state import IllegalTransition
-from tests.unit.core.conftest import Driver, agent, configured, queue
+from tests.unit.core.conftest import Driver
+from tests.unit.site import agent, configured, queue
 
 TEAM = [agent(number, housekeeping=3) for number in ("2001", "2002", "2003")]
 

@@ -8,7 +8,8 @@ from acd.config import Config
 from acd.core import events as ev
 from acd.core.decisions import Announce
 from acd.core.estimate import ALPHA, HandleTime, expected_wait
-from tests.unit.core.conftest import Driver, configured, queue
+from tests.unit.core.conftest import Driver
+from tests.unit.site import configured, queue
 
 
 def announcing(config: Config, every: float = 60, initial: float = 180) -> Driver:

@@ -11,7 +11,8 @@ from acd.config.models import CallbackSettings
 from acd.core import events as ev
 from acd.core.core import Refused
 from acd.core.decisions import CallbackAttempt, CallbackReleased, CallbackRequested, Offer
-from tests.unit.core.conftest import Driver, agent, configured, queue
+from tests.unit.core.conftest import Driver
+from tests.unit.site import agent, configured, queue
 
 NUMBER = "13800138000"
 

@@ -8,7 +8,8 @@ from acd.config import Config
 from acd.config.queues import QueueExit
 from acd.core import events as ev
 from acd.core.decisions import ExitQueue
-from tests.unit.core.conftest import Driver, configured, queue
+from tests.unit.core.conftest import Driver
+from tests.unit.site import configured, queue
 
 GOODBYE = QueueExit(goodbye_prompt="goodbye")
 TO_REPAIRS = QueueExit(queue="repairs")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from acd.config import Config
 from acd.config.queues import ExpansionStep
 from acd.core import events as ev
-from tests.unit.core.conftest import Driver, configured, queue
+from tests.unit.core.conftest import Driver
+from tests.unit.site import configured, queue
 
 # Shipped agents: 1001 housekeeping 5; 1002 housekeeping 3, repairs 4; 1003 repairs 5, jobs 2;
 # 1004 jobs 5, housekeeping 2 (trainee).

@@ -12,7 +12,8 @@ from acd.config import Config
 from acd.core import events as ev
 from acd.core.core import Refused
 from acd.core.decisions import AgentRecalled, CallbackRequested, RuleChanged
-from tests.unit.core.conftest import Driver, agent, centre_config, configured, shipped_rules
+from tests.unit.core.conftest import Driver, shipped_rules
+from tests.unit.site import agent, centre_config, configured
 
 MINUTE = 60.0
 

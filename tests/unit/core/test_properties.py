@@ -29,7 +29,8 @@ from acd.core import events as ev
 from acd.core.core import BUSY, UNREACHABLE, IllegalTransition
 from acd.core.decisions import CallRecord, Decision, ExitQueue, Offer
 from agents.state import AgentState
-from tests.unit.core.conftest import Driver, agent, configured
+from tests.unit.core.conftest import Driver
+from tests.unit.site import agent, configured
 
 GOODBYE = QueueExit(goodbye_prompt="goodbye")
 

@@ -11,7 +11,8 @@ from acd.core.core import Refused, UnknownAgent
 from acd.core.facts import CallMoved
 from acd.core.vocab import ExitReason
 from agents.state import IllegalTransition
-from tests.unit.core.conftest import Driver, configured, queue
+from tests.unit.core.conftest import Driver
+from tests.unit.site import configured, queue
 
 
 def reloaded_without_sales(config: Config) -> Driver:

@@ -15,8 +15,9 @@ from acd.core.decisions import AgentStateChanged, CallRecord
 from acd.records.items import CaseNote, IvrPath, SurveyScore
 from acd.records.store import Records
 from acd.records.writer import RecordWriter
-from tests.unit.core.conftest import SHIPPED, agent, configured, queue
+from tests.unit.core.conftest import SHIPPED
 from tests.unit.records.replay import T0, Replay
+from tests.unit.site import agent, configured, queue
 
 NUMBER = "13800138000"
 AT = float(T0)

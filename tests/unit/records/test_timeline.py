@@ -15,8 +15,8 @@ from acd.config import Config
 from acd.config.queues import QueueExit
 from acd.core import events as ev
 from acd.records.timeline import member
-from tests.unit.core.conftest import agent, centre_config, configured, queue
 from tests.unit.records.replay import CALLER, T0, Replay
+from tests.unit.site import agent, centre_config, configured, queue
 
 
 @pytest.fixture(scope="module")
