@@ -10,7 +10,8 @@ Delivery is at least once: a message is taken off the queue only when the broker
 it, so one in flight when the link broke is sent again after the reconnect.
 
 Screen pops need the database (IVR path, the caller's history); each is completed in its own
-task with a short deadline and published without what did not arrive in time rather than late.
+task with a short deadline and published without what did not arrive in time rather than late,
+read through one `Records` the publisher owns for its life (`with_database`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiomqtt
 
@@ -32,6 +33,9 @@ from acd.live.broker import broker_address, read_password, tls_context
 from acd.live.messages import Item, MessageMapper
 from acd.live.topics import Message, complete_screen_pop, iso
 from acd.privacy import mask_number
+
+if TYPE_CHECKING:
+    from acd.records.store import Records
 
 log = logging.getLogger("acd.mqtt")
 
@@ -44,23 +48,20 @@ HistoryLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
 #: drops, a failing lookup): an outage of an hour must not write a million lines.
 LOG_EVERY_SECONDS = 60.0
 KEEPALIVE_SECONDS = 30
-#: Screen-pop lookups running at once. Each opens its own database engine; a burst of offers
-#: (an agent refusing call after call) must not become a burst of connections: the pops over
-#: this wait, and past their deadline go without.
+#: Screen-pop lookups running at once: a burst of offers (an agent refusing call after call)
+#: must not become a burst of connections; the pops over this wait, past their deadline go without.
 LOOKUPS_AT_ONCE = 4
 
 
-def database_lookups(url: str) -> tuple[IvrPathLookup, HistoryLookup]:
-    """The screen pop's lookups in the records database."""
-    from acd.records import oneshot as queries  # the records' SQLAlchemy stack loads only when used
+def database_lookups(records: Records) -> tuple[IvrPathLookup, HistoryLookup]:
+    """The screen pop's lookups in the records database, through `records` (the caller's)."""
 
     async def ivr_path(call_id: str) -> str | None:
-        row = await queries.get_call(url, call_id)
-        value = row.get("ivr_path") if row else None
-        return str(value) if value else None
+        row = await records.get_call(call_id)
+        return str(row["ivr_path"]) if row and row.get("ivr_path") else None
 
     async def history(caller: str) -> dict[str, Any] | None:
-        return dict(await queries.caller_history(url, caller))
+        return dict(await records.caller_history(caller))
 
     return ivr_path, history
 
@@ -87,6 +88,7 @@ class MqttPublisher:
         *,
         ivr_path: IvrPathLookup | None = None,
         history: HistoryLookup | None = None,
+        records: Records | None = None,
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
         logger: logging.Logger | None = None,
@@ -95,6 +97,7 @@ class MqttPublisher:
         self.mapper = MessageMapper(settings.topic_prefix)
         self._ivr_path = ivr_path
         self._history = history
+        self._records = records  # the lookups' Records, owned: closed in close()
         self._backoff_initial = backoff_initial
         self._backoff_max = max(backoff_max, backoff_initial)
         self._log = logger or log
@@ -120,9 +123,13 @@ class MqttPublisher:
 
     @classmethod
     def with_database(cls, settings: MqttSettings, database_url: str) -> MqttPublisher:
-        """The engine's publisher: screen pops looked up in the records database."""
-        ivr_path, history = database_lookups(database_url)
-        return cls(settings, ivr_path=ivr_path, history=history)
+        """The engine's publisher: screen pops looked up through one `Records` it owns and
+        closes in `close()`; its pool connects on the first pop, in the publisher's loop."""
+        from acd.records.store import Records  # the SQLAlchemy stack loads only when used
+
+        records = Records(database_url)
+        ivr_path, history = database_lookups(records)
+        return cls(settings, ivr_path=ivr_path, history=history, records=records)
 
     @property
     def address(self) -> str:
@@ -209,7 +216,10 @@ class MqttPublisher:
             async with self._lookup_slots:
                 return await lookup(key)
 
-        return asyncio.create_task(call())
+        task = asyncio.create_task(call())
+        self._pops.add(task)  # cancelled by close() like the pop waiting for it
+        task.add_done_callback(self._pops.discard)
+        return task
 
     def _result(self, task: asyncio.Task[Any] | None) -> Any:
         if task is None or not task.done() or task.cancelled():
@@ -366,11 +376,16 @@ class MqttPublisher:
         return base * random.uniform(0.8, 1.0)
 
     async def close(self, flush_within: float = 1.0) -> None:
-        """Stop: what is queued gets `flush_within` seconds to go out, then the task ends."""
+        """Stop: what is queued gets `flush_within` seconds to go out, then the task ends;
+        the pops' records close once no pop or lookup is left to use them."""
         self._closed = True
         self._wake.set()
-        for task in list(self._pops):
+        pops = list(self._pops)
+        for task in pops:
             task.cancel()
+        await asyncio.gather(*pops, return_exceptions=True)
+        if self._records is not None:  # closing twice is harmless: nothing is left to release
+            await self._records.close()
         run_task = self._run_task
         if run_task is None or run_task.done() or run_task is asyncio.current_task():
             return

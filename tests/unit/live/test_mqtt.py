@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pydantic import ValidationError
@@ -25,6 +25,7 @@ from acd.live.mqtt import MqttPublisher, database_lookups
 from acd.live.topics import Message
 from acd.records.items import IvrPath
 from acd.records.migrate import upgrade_async
+from acd.records.store import Records
 from acd.records.writer import RecordWriter
 from tests.unit.live.conftest import (
     CALL,
@@ -304,10 +305,26 @@ async def test_the_screen_pop_lookups_read_the_call_record_and_the_callers_histo
     )
     writer.submit(IvrPath(CALL, CALLER, "home", "main/1", t0 + 3600))
     await writer.close()
-    ivr_path, history = database_lookups(url)
-    assert await ivr_path(CALL) == "main/1"
-    assert await ivr_path("unknown") is None
-    found = await history(CALLER)
+    async with Records(url) as records:
+        ivr_path, history = database_lookups(records)
+        assert await ivr_path(CALL) == "main/1"
+        assert await ivr_path("unknown") is None
+        found = await history(CALLER)
     assert found is not None
     assert [c["call_id"] for c in found["history"]] == [CALL, "earlier"]
     assert found["history"][1]["agent"] == "1002"
+
+
+async def test_the_publisher_closes_the_records_its_screen_pops_read_when_it_closes() -> None:
+    class Closing:
+        closes = 0
+
+        async def close(self) -> None:
+            self.closes += 1
+
+    records = Closing()
+    publisher = MqttPublisher(
+        settings(f"mqtt://127.0.0.1:{free_port()}"), records=cast(Records, records)
+    )
+    await publisher.close()
+    assert records.closes == 1
