@@ -24,7 +24,7 @@ import yaml
 
 from acd import lab
 from acd.config import load_config
-from acd.records.oneshot import recent_calls
+from acd.records.store import Records
 from acd.secrets import load_secrets
 
 PROJECT = lab.PROJECT
@@ -362,7 +362,9 @@ class Engine:
         self.proc = None
 
     async def calls(self) -> list[dict[str, Any]]:
-        rows = await recent_calls(self.env["ACD_DATABASE_URL"], limit=1_000_000)
+        """The run's call records, read once after it (one `Records` for the read)."""
+        async with Records(self.env["ACD_DATABASE_URL"]) as records:
+            rows = await records.recent_calls(limit=1_000_000)
         return [dict(r) for r in rows]
 
 
