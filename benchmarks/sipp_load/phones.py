@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import shutil
-import signal
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from acd.labhost import free_media_port, free_udp_port, kill_group, udp_port_free
 from benchmarks.sipp_load.scenarios import (
     Talk,
     agent_scenario,
@@ -28,34 +26,6 @@ LOCAL_IP = "127.0.0.1"
 
 class SippFailed(RuntimeError):
     pass
-
-
-# --------------------------------------------------------------------------------------------
-# ports
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((LOCAL_IP, 0))
-        return int(s.getsockname()[1])
-
-
-def _udp_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.bind((LOCAL_IP, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_media_port() -> int:
-    """An even port p with p..p+3 free: sipp binds -mp and -mp+2 (and their RTCP ports)."""
-    for _ in range(200):
-        port = free_udp_port() & ~1
-        if port + 3 < 65536 and all(_udp_free(port + i) for i in range(4)):
-            return port
-    raise SippFailed("no free media port")
 
 
 # --------------------------------------------------------------------------------------------
@@ -105,12 +75,6 @@ async def _spawn(argv: list[str], workdir: Path) -> asyncio.subprocess.Process:
         )
 
 
-def _kill(proc: asyncio.subprocess.Process) -> None:
-    if proc.returncode is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-
-
 async def run_callers(
     workdir: Path,
     target: str,
@@ -137,7 +101,7 @@ async def run_callers(
     except TimeoutError:
         return -1
     finally:
-        _kill(proc)
+        kill_group(proc)
 
 
 async def register_agents(
@@ -160,7 +124,7 @@ async def register_agents(
     try:
         code = await asyncio.wait_for(proc.wait(), 70)
     finally:
-        _kill(proc)
+        kill_group(proc)
     if code != 0:
         raise SippFailed(f"registering {len(passwords)} agents failed (sipp {code}): {workdir}")
 
@@ -188,7 +152,7 @@ class AgentBank:
         extra = ["-p", str(self.port), "-mp", str(free_media_port()), "-aa"]
         extra += ["-max_recv_loops", "10000"]
         self.proc = await _spawn(_argv(scenario, self.workdir, self.target, extra), self.workdir)
-        while _udp_free(self.port):
+        while udp_port_free(self.port):
             if self.proc.returncode is not None:
                 raise SippFailed(f"agent bank did not start: {self.workdir}/stdout.txt")
             await asyncio.sleep(0.05)
@@ -202,7 +166,7 @@ class AgentBank:
                 self.workdir / "unregister", self.target, self.passwords, self.port, 0
             )
         if self.proc is not None:
-            _kill(self.proc)
+            kill_group(self.proc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.proc.wait(), 5)
             self.proc = None

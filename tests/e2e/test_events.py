@@ -18,6 +18,7 @@ import aiomqtt
 import pytest
 import yaml
 
+from acd.labhost import free_port
 from acd.privacy import mask_number
 from tests.e2e.conftest import EngineProcess, connected, eventually
 from tests.e2e.sipp.agent import SippAgent
@@ -27,13 +28,6 @@ from tests.e2e.test_first_call import password
 pytestmark = pytest.mark.e2e
 
 MOSQUITTO = "/usr/sbin/mosquitto"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

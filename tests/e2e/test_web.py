@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 import yaml
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from acd.labhost import free_port
 from tests.e2e.conftest import ACD, EngineProcess, connected, eventually
 from tests.e2e.sipp.agent import SippAgent
 from tests.e2e.sipp.calls import place_call
@@ -32,12 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from acd.labhost import free_media_port, free_udp_port, kill_group, udp_port_free
 from tests.e2e.sipp.common import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -46,13 +47,9 @@ from tests.e2e.sipp.process import (
     SippRun,
     cleanup,
     common_args,
-    free_media_port,
-    free_udp_port,
-    kill_group,
     make_workdir,
     run_sipp,
     spawn,
-    udp_port_free,
 )
 from tests.e2e.sipp.trace import hangup_open_dialogs, read_errors, read_log, read_text
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from acd.labhost import free_media_port, free_udp_port
 from tests.e2e.sipp.common import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -45,8 +46,6 @@ from tests.e2e.sipp.media import (
 from tests.e2e.sipp.process import (
     SippRun,
     cleanup,
-    free_media_port,
-    free_udp_port,
     make_workdir,
     run_sipp,
 )

@@ -1,11 +1,11 @@
-"""Running sipp: free ports, one process per scenario run, its work dir, and killing it.
+"""Running sipp: one process per scenario run, its work dir, and killing it.
 
 Process facts (SIPp 3.6.1) the helpers rely on:
 
 * sipp binds the SIP port (``-p``), the media ports ``-mp`` and ``-mp``+2 (and their RTCP
   ports), and a control port (``-cp``, default 8888 + n): the helpers pick free ports for
-  all, in the Linux ephemeral range (32768-60999), which Asterisk's ``rtp.conf`` range (e.g.
-  20000-20999) must stay out of.
+  all (:mod:`acd.labhost`, shared with the benchmarks), in the Linux ephemeral range
+  (32768-60999), which Asterisk's ``rtp.conf`` range (e.g. 20000-20999) must stay out of.
 * Every sipp runs in its own session, so a kill takes its process group; SIGUSR1 ("quit")
   waits for open calls and takes seconds, so the helpers kill hard and send the BYEs of the
   dialogs left up themselves (:func:`tests.e2e.sipp.trace.hangup_open_dialogs`).
@@ -21,15 +21,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import os
 import shutil
-import signal
-import socket
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from acd.labhost import free_udp_port, kill_group
 from tests.e2e.sipp.common import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -46,37 +44,6 @@ from tests.e2e.sipp.trace import (
     read_stats,
     read_text,
 )
-
-# --------------------------------------------------------------------------
-# ports
-# --------------------------------------------------------------------------
-
-
-def udp_port_free(port: int, host: str = LOCAL_IP) -> bool:
-    """Nobody has bound UDP ``port`` (how the helpers see that a sipp is listening)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_udp_port(host: str = LOCAL_IP) -> int:
-    """A UDP port that is free right now (the OS picks an ephemeral one)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
-def free_media_port(host: str = LOCAL_IP) -> int:
-    """An even port p with p..p+3 free (sipp binds -mp and -mp+2)."""
-    for _ in range(200):
-        p = free_udp_port(host) & ~1
-        if p + 3 < 65536 and all(udp_port_free(p + i, host) for i in range(4)):
-            return p
-    raise SippError("no free media port pair found")
-
 
 # --------------------------------------------------------------------------
 # one sipp process
@@ -140,14 +107,6 @@ def common_args(workdir: Path, *, ctrl_port: int | None = None) -> list[str]:
         "-screen_file",
         str(workdir / "screen.txt"),
     ]
-
-
-def kill_group(proc: asyncio.subprocess.Process, sig: int = signal.SIGKILL) -> None:
-    """Signal sipp's whole process group, if it still runs."""
-    if proc.returncode is not None:
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)  # start_new_session: pgid == pid
 
 
 def _open_outputs(workdir: Path) -> tuple[IO[bytes], IO[bytes]]:

@@ -18,9 +18,10 @@ from acd.config import Config
 from acd.core import events as ev
 from acd.core.decisions import Decision
 from acd.core.driver import Driver
+from acd.labhost import free_port
 from acd.live.messages import MessageMapper
 from acd.live.topics import Message
-from tests.unit.core.conftest import centre_config
+from tests.unit.site import centre_config
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 CALL = "1700000000.1"
@@ -71,13 +72,6 @@ class Centre:
 @pytest.fixture
 def centre(config: Config) -> Centre:
     return Centre(config)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Broker:
