@@ -21,7 +21,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -32,6 +31,8 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy.engine import URL
+
+from acd.labhost import free_port
 
 #: Overrides where initdb, pg_ctl and postgres are looked for.
 BINDIR_ENV = "ACD_PG_BINDIR"
@@ -83,12 +84,6 @@ def _major_version(bindir: Path) -> int:
     if found is None:
         raise PgServerError(f"cannot tell the PostgreSQL version from {out!r}")
     return int(found.group(1))
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class PgServer:
@@ -170,7 +165,7 @@ class PgServer:
         """Start (again) and wait until it accepts connections; keeps the port once chosen."""
         attempts = 1 if self.port else 3
         for attempt in range(attempts):
-            port = self.port or _free_port()
+            port = self.port or free_port()
             try:
                 self._pg_ctl("start", "-o", f"-p {port}", "-l", self.log)
             except PgServerError:

@@ -5,7 +5,8 @@ own header comment).
 One module per concern, imported directly (this file re-exports nothing):
 
 - ``common``: where sipp, its pcaps and Asterisk are (environment overrides), ``SippError``;
-- ``process``: free ports, running one sipp (:func:`run_sipp` -> ``SippRun``), its work dir;
+- ``process``: running one sipp (:func:`run_sipp` -> ``SippRun``) and its work dir; free
+  ports come from :mod:`acd.labhost`;
 - ``trace``: reading sipp's logs, error log, stats and message trace; BYEs for the dialogs
   a killed sipp left up;
 - ``media``: RFC 2833 DTMF pcaps and the speech a phone sends (``build_dtmf_pcap``);
