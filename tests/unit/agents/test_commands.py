@@ -18,6 +18,7 @@ from agents.commands import (
     choosable_reasons,
     event_for,
     reason_on_key,
+    require_supervisor,
     spy_mode,
 )
 
@@ -141,3 +142,13 @@ def test_only_a_supervisor_by_the_config_joins_a_call(config: Config) -> None:
         with pytest.raises(CommandError) as refused:
             spy_mode(config, mode, agent, supervisor=supervisor)
         assert refused.value.problem is expected, (mode, agent, supervisor)
+
+
+def test_only_a_supervisor_in_the_config_may_join_a_call(config: Config) -> None:
+    """The seeds: the team lead listens in, whispers or barges; an agent never does, and
+    neither does a number the config does not have, whoever relays the request."""
+    assert require_supervisor(config, "1090").number == "1090"
+    for number in ("1001", "9999"):
+        with pytest.raises(CommandError) as refused:
+            require_supervisor(config, number)
+        assert refused.value.problem is Problem.NOT_ALLOWED
