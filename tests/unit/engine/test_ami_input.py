@@ -13,12 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from acd.ami import Message, encode_action
-from acd.config import load_config
 from acd.core import events as ev
 from acd.engine import Engine
 from acd.settings import Paths
-
-SHIPPED = Path(__file__).resolve().parents[2] / "dialplans"
+from tests.unit.site import centre_config
 
 
 @pytest.fixture
@@ -29,7 +27,7 @@ def engine(tmp_path: Path) -> Engine:
         tmp_path / "acd.sock",
         f"sqlite+aiosqlite:///{tmp_path}/a.db",
     )
-    return Engine(load_config(SHIPPED), paths)
+    return Engine(centre_config(), paths)
 
 
 def enqueued(caller: str, queue: str = "general") -> Message:
