@@ -7,7 +7,7 @@ SQLite in the lab, PostgreSQL later. The modules, by what they hold:
   takes); `rows`: each item as its table row; `batch`: the registry of row builders and one
   transaction's statements; `writer`: `RecordWriter`, the queue and retries.
 - `store`: `Records`, the one engine for the reads (`queries`, `history`, `sessions`, shaped
-  by `shapes`) and the case work (`casework`); `oneshot`: the same by URL, transitional.
+  by `shapes`) and the case work (`casework`); one per process, opened by its owner.
 - `timeline` and `queue_log`: the core's facts as call timelines and Asterisk queue_log lines.
 
 Nothing is imported here, so that `acd.records.items` (used by the IVR and the MQTT mapper)
