@@ -21,9 +21,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.pool import NullPool
 
-from acd.records.models import RecordingRow, make_engine
+from acd.records.models import RecordingRow
+from acd.records.store import Records
 from recordings.naming import UnsafePath, inside, stored_local_path
 
 PURGED = "purged"
@@ -120,7 +120,7 @@ def _locate(
 
 
 async def purge(
-    url: str,
+    records: Records,
     spool_dir_local: str | Path,
     days: int,
     now: datetime,
@@ -138,38 +138,32 @@ async def purge(
     before = cutoff(now, days)
     spool_root = Path(spool_dir_local)
     asterisk_spool = spool_dir if spool_dir is not None else spool_root
-    engine = make_engine(url, immediate_writes=not dry_run, poolclass=NullPool)
     done: list[PurgeItem] = []
-    try:
-        async with engine.connect() as conn:
-            result = await conn.execute(
-                select(
-                    RecordingRow.id, RecordingRow.path, RecordingRow.started_at, RecordingRow.status
-                )
-                .where(RecordingRow.started_at < before, RecordingRow.status != PURGED)
-                .order_by(RecordingRow.started_at, RecordingRow.id)
-            )
-            rows = plan([Candidate(*row) for row in result.all()], now, days)
-        for row in rows:
-            local, problem = _locate(row, asterisk_spool, spool_root)
-            where = str(local) if local is not None else ""
-            if local is None:
-                done.append(PurgeItem(row.id, row.path, where, row.started_at, "unsafe", problem))
-                continue
-            if dry_run:
-                exists = await asyncio.to_thread(os.path.lexists, local)
-                action = "would-delete" if exists else "would-mark"
-                done.append(PurgeItem(row.id, row.path, where, row.started_at, action))
-                continue
-            try:
-                action = await asyncio.to_thread(_delete_file, local)
-            except OSError as error:
-                why = f"{type(error).__name__}: {error.strerror or error}"
-                done.append(PurgeItem(row.id, row.path, where, row.started_at, "failed", why))
-                continue
-            async with engine.begin() as conn:
-                await _mark(conn, row.id, now)
+    async with records.reading() as conn:
+        result = await conn.execute(
+            select(RecordingRow.id, RecordingRow.path, RecordingRow.started_at, RecordingRow.status)
+            .where(RecordingRow.started_at < before, RecordingRow.status != PURGED)
+            .order_by(RecordingRow.started_at, RecordingRow.id)
+        )
+        rows = plan([Candidate(*row) for row in result.all()], now, days)
+    for row in rows:
+        local, problem = _locate(row, asterisk_spool, spool_root)
+        where = str(local) if local is not None else ""
+        if local is None:
+            done.append(PurgeItem(row.id, row.path, where, row.started_at, "unsafe", problem))
+            continue
+        if dry_run:
+            exists = await asyncio.to_thread(os.path.lexists, local)
+            action = "would-delete" if exists else "would-mark"
             done.append(PurgeItem(row.id, row.path, where, row.started_at, action))
-    finally:
-        await engine.dispose()
+            continue
+        try:
+            action = await asyncio.to_thread(_delete_file, local)
+        except OSError as error:
+            why = f"{type(error).__name__}: {error.strerror or error}"
+            done.append(PurgeItem(row.id, row.path, where, row.started_at, "failed", why))
+            continue
+        async with records.writing() as conn:
+            await _mark(conn, row.id, now)
+        done.append(PurgeItem(row.id, row.path, where, row.started_at, action))
     return done

@@ -29,6 +29,7 @@ from acd.core.decisions import CallRecord, Offer  # noqa: E402
 from acd.core.read import AgentView  # noqa: E402
 from acd.records.items import CaseNote, IvrPath, SurveyScore  # noqa: E402
 from acd.records.migrate import upgrade_async  # noqa: E402
+from acd.records.store import Records  # noqa: E402
 from acd.records.writer import RecordWriter  # noqa: E402
 from acd.settings import Paths  # noqa: E402
 from acd.web.app import create_app  # noqa: E402
@@ -157,8 +158,9 @@ async def main(out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/acd.db"
         await upgrade_async(url)
-        await add_user(url, "lead", "supervisor", "1090", PASSWORD)
-        await add_user(url, "fang", "agent", "1001", PASSWORD)
+        async with Records(url) as records:
+            await add_user(records, "lead", "supervisor", "1090", PASSWORD)
+            await add_user(records, "fang", "agent", "1001", PASSWORD)
         clock = ManualClock(1_764_554_400.0)  # 2025-12-01 10:00 in Shanghai
         await seed_records(url, clock.now() + 3600)
         paths = Paths(Path(tmp), Path(tmp) / "secrets.json", Path(tmp) / "acd.sock", url)

@@ -189,23 +189,27 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
+    from acd.records.store import Records
     from acd.settings import Paths
-    from recordings.retention import purge
+    from recordings.retention import PurgeItem, purge
 
     config = config_of(args)
     days = args.days if args.days is not None else config.centre.recording_retention_days
     if days < 1:
         return fail("--days must be at least 1")
-    items = asyncio.run(
-        purge(
-            Paths.resolve(config).database_url,
-            config.asterisk.spool_dir_local,
-            days,
-            datetime.now(UTC),
-            dry_run=not args.yes,
-            spool_dir=config.asterisk.spool_dir,
-        )
-    )
+
+    async def run() -> list[PurgeItem]:
+        async with Records(Paths.resolve(config).database_url) as records:
+            return await purge(
+                records,
+                config.asterisk.spool_dir_local,
+                days,
+                datetime.now(UTC),
+                dry_run=not args.yes,
+                spool_dir=config.asterisk.spool_dir,
+            )
+
+    items = asyncio.run(run())
     troubles = [i for i in items if i.action in ("failed", "unsafe")]
     if args.yes:
         head = f"{len(items) - len(troubles)} recordings older than {days} days deleted"

@@ -12,6 +12,7 @@ import re
 import sys
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from acd.cli.common import (
@@ -30,6 +31,9 @@ from acd.reports.report import (
     DEFAULT_SHORT_ABANDON_SECONDS,
     ReportSpec,
 )
+
+if TYPE_CHECKING:
+    from acd.reports.query import ReportData
 
 FORMATS = ("text", "csv", "json", "png")
 _DURATION = re.compile(r"^\d+(\.\d+)?[smhd]$")
@@ -104,7 +108,6 @@ def duration(text: str) -> timedelta:
 
 
 def cmd_report(args: argparse.Namespace, now: datetime | None = None) -> int:
-    from acd.reports.query import load
     from acd.settings import Paths
 
     now = now or datetime.now(tz=UTC)
@@ -138,7 +141,7 @@ def cmd_report(args: argparse.Namespace, now: datetime | None = None) -> int:
         agent=args.agent,
     )
     url = Paths.resolve(config).database_url
-    data = asyncio.run(load(url, start, end, queue=args.queue, agent=args.agent))
+    data = asyncio.run(_load(url, start, end, args.queue, args.agent))
     report = compute(data, spec)
     if fmt == "png":
         from acd.reports.charts import render_png
@@ -155,3 +158,13 @@ def cmd_report(args: argparse.Namespace, now: datetime | None = None) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+async def _load(
+    url: str, start: datetime, end: datetime, queue: str | None, agent: str | None
+) -> ReportData:
+    from acd.records.store import Records
+    from acd.reports.query import load
+
+    async with Records(url) as records:
+        return await load(records, start, end, queue=queue, agent=agent)

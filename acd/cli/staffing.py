@@ -11,7 +11,7 @@ import math
 from dataclasses import asdict
 from datetime import UTC, datetime
 from statistics import fmean
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from acd.cli.common import (
@@ -25,6 +25,9 @@ from acd.cli.common import (
     show,
 )
 from acd.staffing.erlang import StaffingResult, agents_needed, offered_load
+
+if TYPE_CHECKING:
+    from acd.staffing.load import OfferedCall
 
 DEFAULT_PER = "30m"
 DEFAULT_FROM = "1d"
@@ -115,7 +118,7 @@ def _single(args: argparse.Namespace) -> int:
 
 def _from_records(args: argparse.Namespace) -> int:
     from acd.settings import Paths
-    from acd.staffing.load import interval_bounds, interval_loads, offered_calls
+    from acd.staffing.load import interval_bounds, interval_loads
 
     if args.calls is not None or args.aht is not None:
         raise CliError("--calls and --aht come from the records with --from-records")
@@ -138,7 +141,7 @@ def _from_records(args: argparse.Namespace) -> int:
         raise CliError(str(error)) from None
     chosen = [queues[args.queue]] if args.queue else list(queues.values())
     default_aht = fmean(q.initial_handle_seconds for q in chosen) if chosen else 180.0
-    calls = asyncio.run(offered_calls(Paths.resolve(config).database_url, since, until, args.queue))
+    calls = asyncio.run(_offered(Paths.resolve(config).database_url, since, until, args.queue))
     loads = interval_loads(
         calls, bounds, {q.name: q.wrapup_seconds for q in config.queues}, default_aht
     )
@@ -340,3 +343,13 @@ def _secs(value: float | None) -> str:
 
 def _g(value: float) -> str:
     return f"{value:g}"
+
+
+async def _offered(
+    url: str, since: datetime, until: datetime, queue: str | None
+) -> list[OfferedCall]:
+    from acd.records.store import Records
+    from acd.staffing.load import offered_calls
+
+    async with Records(url) as records:
+        return await offered_calls(records, since, until, queue)

@@ -18,6 +18,7 @@ from dataclasses import asdict
 from typing import TextIO
 
 from acd.cli.common import Subcommands, add_command, add_group, config_of, database_url, fail
+from acd.records.store import Records
 from acd.web.users import ROLES, UserError, add_user, check_password, list_users, set_password
 
 PASSWORD_ENV = "ACD_USER_PASSWORD"
@@ -81,7 +82,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 
         async def run() -> None:
             await _migrated(url)
-            await add_user(url, args.name, args.role, args.agent, password)
+            async with Records(url) as records:
+                await add_user(records, args.name, args.role, args.agent, password)
 
         asyncio.run(run())
     except UserError as exc:
@@ -97,7 +99,8 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 
         async def run() -> bool:
             await _migrated(url)
-            return await set_password(url, args.name, password)
+            async with Records(url) as records:
+                return await set_password(records, args.name, password)
 
         changed = asyncio.run(run())
     except UserError as exc:
@@ -113,7 +116,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     async def run() -> list[dict[str, object]]:
         await _migrated(url)
-        return [asdict(user) for user in await list_users(url)]
+        async with Records(url) as records:
+            return [asdict(user) for user in await list_users(records)]
 
     users = asyncio.run(run())
     if args.json:

@@ -10,11 +10,12 @@ connections belong to that loop).
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
 
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from acd.records import casework, history, queries, sessions
 from acd.records.items import CaseNote
@@ -44,6 +45,17 @@ class Records:
         traceback: TracebackType | None,
     ) -> None:
         await self.close()
+
+    # Connections, for the modules that run SQL of their own on these records (reports,
+    # staffing loads, web users, recording retention): the same engine, the same rules.
+
+    def reading(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A connection for reads, in a deferred transaction (never waits for a writer)."""
+        return self._engine.connect()
+
+    def writing(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A transaction that takes SQLite's write lock up front, committed on exit."""
+        return self._writes.begin()
 
     # Reads.
 

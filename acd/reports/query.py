@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import MetaData, Table, and_, func, inspect, select, type_coerce
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.pool import NullPool
 
-from acd.records.models import AgentStateRow, CallbackRow, CallRow, UTCDateTime, make_engine
+from acd.records.models import AgentStateRow, CallbackRow, CallRow, UTCDateTime
+from acd.records.store import Records
 
 #: Agent states after the report's end are read this far on, so that the wrap-up of a call
 #: that ended near the end is whole (QueueConfig.wrapup_seconds is at most an hour).
@@ -222,7 +222,7 @@ async def _dials(
 
 
 async def load(
-    url: str,
+    records: Records,
     start: datetime,
     end: datetime,
     queue: str | None = None,
@@ -236,16 +236,12 @@ async def load(
     for name, value in (("start", start), ("end", end)):
         if value.utcoffset() is None:
             raise ValueError(f"{name} must be timezone-aware")
-    engine = make_engine(url, poolclass=NullPool)
-    try:
-        async with engine.connect() as conn:
-            calls = await _calls(conn, start, end, queue, agent)
-            last_end = max((c.ended_at for c in calls if c.ended_at is not None), default=end)
-            states = await _states(conn, start, max(end, last_end) + WRAPUP_LOOKAHEAD, agent)
-            dials = await _dials(conn, start, end, queue, agent)
-            callbacks = [] if agent is not None else await _callbacks(conn, start, end, queue)
-    finally:
-        await engine.dispose()
+    async with records.reading() as conn:
+        calls = await _calls(conn, start, end, queue, agent)
+        last_end = max((c.ended_at for c in calls if c.ended_at is not None), default=end)
+        states = await _states(conn, start, max(end, last_end) + WRAPUP_LOOKAHEAD, agent)
+        dials = await _dials(conn, start, end, queue, agent)
+        callbacks = [] if agent is not None else await _callbacks(conn, start, end, queue)
     return ReportData(
         tuple(calls), tuple(states), tuple(callbacks), None if dials is None else tuple(dials)
     )

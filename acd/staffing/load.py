@@ -22,9 +22,9 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.pool import NullPool
 
-from acd.records.models import CallRow, make_engine
+from acd.records.models import CallRow
+from acd.records.store import Records
 
 #: The disposition of a row written for a call that never reached a queue.
 IVR_ONLY = "ivr"
@@ -63,7 +63,7 @@ class IntervalLoad:
 
 
 async def offered_calls(
-    url: str, since: datetime, until: datetime, queue: str | None = None
+    records: Records, since: datetime, until: datetime, queue: str | None = None
 ) -> list[OfferedCall]:
     """Calls that entered a queue in [since, until), oldest first."""
     _check_range(since, until)
@@ -76,12 +76,8 @@ async def offered_calls(
     )
     if queue is not None:
         query = query.where(CallRow.queue == queue)
-    engine = make_engine(url, poolclass=NullPool)
-    try:
-        async with engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-    finally:
-        await engine.dispose()
+    async with records.reading() as conn:
+        rows = (await conn.execute(query)).all()
     return [
         OfferedCall(
             queue=row.queue,

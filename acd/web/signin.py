@@ -35,7 +35,7 @@ def routes(web: Web) -> list[Route]:
             )
             response.headers["Retry-After"] = str(int(wait) + 1)
             return response
-        user = await authenticate(web.url, name, password) if name and password else None
+        user = await authenticate(web.records, name, password) if name and password else None
         if user is None:
             web.throttle.failed(*keys)
             log.warning("failed web sign-in for %r from %s", name[:64], client)

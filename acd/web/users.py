@@ -17,9 +17,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import NullPool
 
-from acd.records.models import WebUserRow, make_engine
+from acd.records.models import WebUserRow
+from acd.records.store import Records
 
 Role = Literal["agent", "supervisor", "admin"]
 ROLES: tuple[Role, ...] = ("agent", "supervisor", "admin")
@@ -90,15 +90,16 @@ def _user(row: object) -> WebUser:
     return WebUser(name, cast(Role, role), agent)
 
 
-async def add_user(url: str, name: str, role: str, agent: str | None, password: str) -> WebUser:
+async def add_user(
+    records: Records, name: str, role: str, agent: str | None, password: str
+) -> WebUser:
     """Create a user; UserError if the name is taken or a field is not acceptable."""
     checked_role = check_role(role, agent)
     check_name(name)
     hashed = await asyncio.to_thread(hash_password, password)
     now = datetime.now(UTC)
-    engine = make_engine(url, immediate_writes=True, poolclass=NullPool)
     try:
-        async with engine.begin() as conn:
+        async with records.writing() as conn:
             await conn.execute(
                 insert(WebUserRow).values(
                     name=name,
@@ -111,71 +112,53 @@ async def add_user(url: str, name: str, role: str, agent: str | None, password: 
             )
     except IntegrityError:
         raise UserError(f"user {name!r} exists; use `acd user passwd {name}`") from None
-    finally:
-        await engine.dispose()
     return WebUser(name, checked_role, agent or None)
 
 
-async def set_password(url: str, name: str, password: str) -> bool:
+async def set_password(records: Records, name: str, password: str) -> bool:
     """Replace a user's password; False if there is no such user."""
     hashed = await asyncio.to_thread(hash_password, password)
-    engine = make_engine(url, immediate_writes=True, poolclass=NullPool)
-    try:
-        async with engine.begin() as conn:
-            result = await conn.execute(
-                update(WebUserRow)
-                .where(WebUserRow.name == name)
-                .values(password_hash=hashed, updated_at=datetime.now(UTC))
-            )
-            return bool(result.rowcount == 1)
-    finally:
-        await engine.dispose()
+    async with records.writing() as conn:
+        result = await conn.execute(
+            update(WebUserRow)
+            .where(WebUserRow.name == name)
+            .values(password_hash=hashed, updated_at=datetime.now(UTC))
+        )
+        return bool(result.rowcount == 1)
 
 
-async def list_users(url: str) -> list[WebUser]:
-    engine = make_engine(url, poolclass=NullPool)
-    try:
-        async with engine.connect() as conn:
-            rows = await conn.execute(
-                select(WebUserRow.name, WebUserRow.role, WebUserRow.agent).order_by(WebUserRow.name)
-            )
-            return [_user(row) for row in rows.all()]
-    finally:
-        await engine.dispose()
+async def list_users(records: Records) -> list[WebUser]:
+    async with records.reading() as conn:
+        rows = await conn.execute(
+            select(WebUserRow.name, WebUserRow.role, WebUserRow.agent).order_by(WebUserRow.name)
+        )
+        return [_user(row) for row in rows.all()]
 
 
-async def authenticate(url: str, name: str, password: str) -> WebUser | None:
+async def authenticate(records: Records, name: str, password: str) -> WebUser | None:
     """The user if `password` is theirs, else None (an unknown name takes as long)."""
-    engine = make_engine(url, poolclass=NullPool)
-    try:
-        async with engine.connect() as conn:
-            found = (
-                await conn.execute(
-                    select(
-                        WebUserRow.name,
-                        WebUserRow.role,
-                        WebUserRow.agent,
-                        WebUserRow.password_hash,
-                    ).where(WebUserRow.name == name)
-                )
-            ).first()
-    finally:
-        await engine.dispose()
+    async with records.reading() as conn:
+        found = (
+            await conn.execute(
+                select(
+                    WebUserRow.name,
+                    WebUserRow.role,
+                    WebUserRow.agent,
+                    WebUserRow.password_hash,
+                ).where(WebUserRow.name == name)
+            )
+        ).first()
     stored = None if found is None else str(found[3])
     ok, rehashed = await asyncio.to_thread(_verify, stored, password)
     if not ok or found is None:
         return None
     if rehashed is not None:
-        await _store_hash(url, name, rehashed)
+        await _store_hash(records, name, rehashed)
     return _user(found[:3])
 
 
-async def _store_hash(url: str, name: str, hashed: str) -> None:
-    engine = make_engine(url, immediate_writes=True, poolclass=NullPool)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(
-                update(WebUserRow).where(WebUserRow.name == name).values(password_hash=hashed)
-            )
-    finally:
-        await engine.dispose()
+async def _store_hash(records: Records, name: str, hashed: str) -> None:
+    async with records.writing() as conn:
+        await conn.execute(
+            update(WebUserRow).where(WebUserRow.name == name).values(password_hash=hashed)
+        )

@@ -6,13 +6,22 @@ import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from acd.records.store import Records
 from recordings import retention
 from recordings.retention import Candidate, cutoff, plan, purge
 from tests.unit.recordings.conftest import ASTERISK_SPOOL, DAY, NOW, Spool, made, write
+
+
+async def purge_in(url: str, *args: Any, **kw: Any) -> list[retention.PurgeItem]:
+    """`purge` on the records at `url`, through one Records opened and closed here."""
+    async with Records(url) as records:
+        return await purge(records, *args, **kw)
+
 
 OLD = (NOW - timedelta(days=400)).timestamp()
 RECENT = (NOW - timedelta(days=10)).timestamp()
@@ -70,7 +79,7 @@ async def test_dry_run_lists_and_changes_nothing(
     seeded: tuple[str, list[str]], spool: Spool
 ) -> None:
     url, paths = seeded
-    items = await purge(url, spool.root, 365, NOW, spool_dir=ASTERISK_SPOOL)
+    items = await purge_in(url, spool.root, 365, NOW, spool_dir=ASTERISK_SPOOL)
     assert [(i.id, i.action) for i in items] == [(1, "would-delete"), (2, "would-delete")]
     assert items[0].local_path == str(spool.local(paths[0]))
     assert items[0].as_dict()["started_at"] == datetime.fromtimestamp(OLD, tz=UTC).isoformat()
@@ -82,7 +91,7 @@ async def test_purge_deletes_files_then_marks_rows(
     seeded: tuple[str, list[str]], spool: Spool
 ) -> None:
     url, paths = seeded
-    items = await purge(url, spool.root, 365, NOW, dry_run=False, spool_dir=ASTERISK_SPOOL)
+    items = await purge_in(url, spool.root, 365, NOW, dry_run=False, spool_dir=ASTERISK_SPOOL)
     assert [(i.id, i.action, i.error) for i in items] == [
         (1, "deleted", None),
         (2, "deleted", None),
@@ -93,7 +102,7 @@ async def test_purge_deletes_files_then_marks_rows(
     assert [(i, s) for i, s, _ in rows] == [(1, "purged"), (2, "purged"), (3, "ok")]
     assert rows[0][2] == NOW.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
     # A second run finds nothing to do.
-    assert await purge(url, spool.root, 365, NOW, dry_run=False, spool_dir=ASTERISK_SPOOL) == []
+    assert await purge_in(url, spool.root, 365, NOW, dry_run=False, spool_dir=ASTERISK_SPOOL) == []
 
 
 async def test_each_row_is_marked_only_after_its_file_is_gone(
@@ -115,7 +124,7 @@ async def test_each_row_is_marked_only_after_its_file_is_gone(
 
     monkeypatch.setattr(retention, "_delete_file", delete)
     monkeypatch.setattr(retention, "_mark", mark)
-    await purge(url, spool.root, 365, NOW, dry_run=False, spool_dir=ASTERISK_SPOOL)
+    await purge_in(url, spool.root, 365, NOW, dry_run=False, spool_dir=ASTERISK_SPOOL)
     assert events == [
         ("delete", spool.local(paths[0]).name),
         ("mark", 1),
@@ -136,7 +145,7 @@ async def test_a_failed_delete_leaves_the_row_unmarked(
         return real_delete(path)
 
     monkeypatch.setattr(retention, "_delete_file", delete)
-    items = await purge(url, spool.root, 365, NOW, dry_run=False, spool_dir=ASTERISK_SPOOL)
+    items = await purge_in(url, spool.root, 365, NOW, dry_run=False, spool_dir=ASTERISK_SPOOL)
     assert [(i.id, i.action) for i in items] == [(1, "failed"), (2, "deleted")]
     assert items[0].error == "PermissionError: Permission denied"
     assert spool.local(paths[0]).exists()
@@ -147,7 +156,7 @@ async def test_a_failed_delete_leaves_the_row_unmarked(
     ]
     # Fixed, the next run deletes and marks it.
     monkeypatch.setattr(retention, "_delete_file", real_delete)
-    items = await purge(url, spool.root, 365, NOW, dry_run=False, spool_dir=ASTERISK_SPOOL)
+    items = await purge_in(url, spool.root, 365, NOW, dry_run=False, spool_dir=ASTERISK_SPOOL)
     assert [(i.id, i.action) for i in items] == [(1, "deleted")]
 
 
@@ -156,9 +165,9 @@ async def test_a_file_already_gone_is_still_marked(
 ) -> None:
     url, paths = seeded
     spool.local(paths[0]).unlink()
-    dry = await purge(url, spool.root, 365, NOW, spool_dir=ASTERISK_SPOOL)
+    dry = await purge_in(url, spool.root, 365, NOW, spool_dir=ASTERISK_SPOOL)
     assert [(i.id, i.action) for i in dry] == [(1, "would-mark"), (2, "would-delete")]
-    items = await purge(url, spool.root, 365, NOW, dry_run=False, spool_dir=ASTERISK_SPOOL)
+    items = await purge_in(url, spool.root, 365, NOW, dry_run=False, spool_dir=ASTERISK_SPOOL)
     assert [(i.id, i.action) for i in items] == [(1, "already-gone"), (2, "deleted")]
     assert [s for _, s, _ in _rows(_db(url))] == ["purged", "purged", "ok"]
 
@@ -181,7 +190,7 @@ async def test_paths_outside_the_spool_are_never_touched(
             made("x3", f"{ASTERISK_SPOOL}/recordings/2025/precious.wav", OLD),
         ],
     )
-    items = await purge(url, spool.root, 365, NOW, dry_run=False, spool_dir=ASTERISK_SPOOL)
+    items = await purge_in(url, spool.root, 365, NOW, dry_run=False, spool_dir=ASTERISK_SPOOL)
     assert [(i.id, i.action) for i in items] == [(1, "unsafe"), (2, "unsafe"), (3, "unsafe")]
     assert all(i.error for i in items)
     assert victim.read_bytes() == b"keep me"
@@ -197,7 +206,7 @@ async def test_a_symlinked_file_is_removed_not_its_target(
     spool.local(path).unlink()
     os.symlink(target, spool.local(path))
     await write(url, [made("l1", path, OLD)])
-    items = await purge(url, spool.root, 365, NOW, dry_run=False, spool_dir=ASTERISK_SPOOL)
+    items = await purge_in(url, spool.root, 365, NOW, dry_run=False, spool_dir=ASTERISK_SPOOL)
     assert [i.action for i in items] == ["deleted"]
     assert not spool.local(path).is_symlink() and not spool.local(path).exists()
     assert target.read_bytes() == b"not ours"
@@ -208,7 +217,7 @@ async def test_same_spool_on_both_sides_and_relative_paths(url: str, spool: Spoo
     local = spool.local(spool.add("s1", "2001", OLD))
     relative = spool.add("s2", "2001", OLD).removeprefix(ASTERISK_SPOOL + "/")
     await write(url, [made("s1", str(local), OLD), made("s2", relative, OLD)])
-    items = await purge(url, str(spool.root), 365, NOW, dry_run=False)
+    items = await purge_in(url, str(spool.root), 365, NOW, dry_run=False)
     assert [i.action for i in items] == ["deleted", "deleted"]
     assert not local.exists() and not (spool.root / relative).exists()
 
@@ -225,7 +234,7 @@ async def test_a_mark_failure_stops_the_run(seeded: tuple[str, list[str]], spool
         )
     engine.dispose()
     with pytest.raises(Exception, match="refused"):
-        await purge(url, spool.root, 365, NOW, dry_run=False, spool_dir=ASTERISK_SPOOL)
+        await purge_in(url, spool.root, 365, NOW, dry_run=False, spool_dir=ASTERISK_SPOOL)
     # The first file went, its row could not be marked, and nothing after it was touched.
     assert not spool.local(paths[0]).exists()
     assert spool.local(paths[1]).exists()

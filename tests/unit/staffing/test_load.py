@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
+from acd.records.store import Records
 from acd.staffing.load import OfferedCall, interval_bounds, interval_loads, offered_calls
 from tests.unit.staffing.records import SHANGHAI, insert_calls, local, row, spread
+
+
+async def offered_calls_in(url: str, *args: Any, **kw: Any) -> list[OfferedCall]:
+    """`offered_calls` from the records at `url`, through one Records opened and closed here."""
+    async with Records(url) as records:
+        return await offered_calls(records, *args, **kw)
+
 
 WRAPUP = {"general": 10.0, "repairs": 30.0}
 
@@ -91,10 +100,10 @@ async def test_offered_calls_are_those_that_reached_a_queue(db_url: str) -> None
         ],
     )
     until = local("2026-11-24T10:00")
-    calls = await offered_calls(db_url, nine, until)
+    calls = await offered_calls_in(db_url, nine, until)
     assert len(calls) == 6
     assert [c.entered_at for c in calls] == sorted(c.entered_at for c in calls)
     assert all(c.entered_at.utcoffset() is not None for c in calls)
     assert sum(c.answered for c in calls) == 4
-    general = await offered_calls(db_url, nine, until, queue="general")
+    general = await offered_calls_in(db_url, nine, until, queue="general")
     assert {c.queue for c in general} == {"general"} and len(general) == 5

@@ -25,6 +25,7 @@ from acd.clock import ManualClock
 from acd.config import Config, load_config
 from acd.core import events as ev
 from acd.records.migrate import upgrade
+from acd.records.store import Records
 from acd.settings import Paths
 from acd.web.app import create_app
 from acd.web.auth import LoginThrottle
@@ -66,9 +67,10 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     upgrade(url)
 
     async def users() -> None:
-        await add_user(url, "lead", "supervisor", "1090", PASSWORDS["lead"])
-        await add_user(url, "fang", "agent", "1001", PASSWORDS["fang"])
-        await add_user(url, "root", "admin", None, PASSWORDS["root"])
+        async with Records(url) as records:
+            await add_user(records, "lead", "supervisor", "1090", PASSWORDS["lead"])
+            await add_user(records, "fang", "agent", "1001", PASSWORDS["fang"])
+            await add_user(records, "root", "admin", None, PASSWORDS["root"])
 
     run_async(users())
     return path

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from acd.cli.users import PASSWORD_ENV, read_password
 from acd.records.migrate import upgrade
+from acd.records.store import Records
 from acd.web.users import UserError, add_user, authenticate, list_users, set_password
 
 
@@ -20,38 +22,46 @@ def url(tmp_path: Path) -> str:
     return url
 
 
-async def test_only_an_argon2_hash_is_stored_and_it_verifies(url: str, tmp_path: Path) -> None:
-    await add_user(url, "lead", "supervisor", "1090", "correct horse battery")
+@pytest.fixture
+async def records(url: str) -> AsyncIterator[Records]:
+    async with Records(url) as records:
+        yield records
+
+
+async def test_only_an_argon2_hash_is_stored_and_it_verifies(
+    records: Records, tmp_path: Path
+) -> None:
+    await add_user(records, "lead", "supervisor", "1090", "correct horse battery")
     with sqlite3.connect(tmp_path / "acd.db") as db:
         (stored,) = db.execute("SELECT password_hash FROM web_users").fetchone()
     assert stored.startswith("$argon2id$") and "correct horse" not in stored
-    user = await authenticate(url, "lead", "correct horse battery")
+    user = await authenticate(records, "lead", "correct horse battery")
     assert user is not None and (user.role, user.agent) == ("supervisor", "1090")
-    assert await authenticate(url, "lead", "correct horse batter") is None
-    assert await authenticate(url, "nobody", "correct horse battery") is None
+    assert await authenticate(records, "lead", "correct horse batter") is None
+    assert await authenticate(records, "nobody", "correct horse battery") is None
 
 
-async def test_a_new_password_replaces_the_old(url: str) -> None:
-    await add_user(url, "fang", "agent", "1001", "first password")
-    assert await set_password(url, "fang", "second password")
-    assert await authenticate(url, "fang", "first password") is None
-    assert await authenticate(url, "fang", "second password") is not None
-    assert not await set_password(url, "ghost", "second password")
+async def test_a_new_password_replaces_the_old(records: Records) -> None:
+    await add_user(records, "fang", "agent", "1001", "first password")
+    assert await set_password(records, "fang", "second password")
+    assert await authenticate(records, "fang", "first password") is None
+    assert await authenticate(records, "fang", "second password") is not None
+    assert not await set_password(records, "ghost", "second password")
 
 
-async def test_users_are_refused_when_they_cannot_work(url: str) -> None:
+async def test_users_are_refused_when_they_cannot_work(records: Records) -> None:
     with pytest.raises(UserError, match="needs --agent"):
-        await add_user(url, "fang", "agent", None, "long enough pw")
+        await add_user(records, "fang", "agent", None, "long enough pw")
     with pytest.raises(UserError, match="at least 10"):
-        await add_user(url, "fang", "agent", "1001", "short")
+        await add_user(records, "fang", "agent", "1001", "short")
     with pytest.raises(UserError, match="role"):
-        await add_user(url, "fang", "boss", "1001", "long enough pw")
+        await add_user(records, "fang", "boss", "1001", "long enough pw")
     with pytest.raises(UserError, match="user name"):
-        await add_user(url, "Fang Li", "agent", "1001", "long enough pw")
-    await add_user(url, "fang", "agent", "1001", "long enough pw")
+        await add_user(records, "Fang Li", "agent", "1001", "long enough pw")
+    await add_user(records, "fang", "agent", "1001", "long enough pw")
     with pytest.raises(UserError, match="exists"):
-        await add_user(url, "fang", "admin", None, "long enough pw")
-    assert [(u.name, u.role) for u in await list_users(url)] == [("fang", "agent")]
+        await add_user(records, "fang", "admin", None, "long enough pw")
+    assert [(u.name, u.role) for u in await list_users(records)] == [("fang", "agent")]
 
 
 def test_the_password_comes_from_the_environment_or_stdin() -> None:
