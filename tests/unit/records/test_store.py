@@ -48,3 +48,23 @@ async def test_reads_do_not_wait_for_the_write_lock_case_work_does(db_url: str) 
             holder.execute("ROLLBACK")
             holder.close()
         assert await records.review_done(1, "fine", "wang") is False
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_modules_with_sql_of_their_own_get_the_same_rules(db_url: str) -> None:
+    """Reports, staffing, web users and retention run their own SQL on `reading()` and
+    `writing()`: a read still never waits for a writer, a write still locks up front."""
+    path = make_url(db_url).database
+    assert path is not None
+    async with Records(f"{db_url}?timeout=0.2") as records:
+        holder = sqlite3.connect(path, isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            async with records.reading() as conn:
+                assert (await conn.exec_driver_sql("SELECT count(*) FROM calls")).scalar() == 0
+            with pytest.raises(OperationalError, match="locked"):
+                async with records.writing() as conn:
+                    await conn.exec_driver_sql("SELECT 1")  # no write yet: the lock is taken first
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
