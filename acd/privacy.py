@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 #: Masked characters shown at most; a longer caller ID (hostile, or a SIP URI) is summarised
 #: with its length, so one caller cannot fill the log with a line of stars.
@@ -40,3 +41,18 @@ def clean_number(number: str) -> str:
 
 def _printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+#: Fields of a record that hold the caller's number or name (personal data, and chosen by
+#: whoever placed the call).
+CALLER_FIELDS = frozenset({"caller", "caller_name", "number", "callback_number"})
+
+
+def masked_fields(pairs: Iterable[tuple[str, object]]) -> str:
+    """`key=value` pairs for a log line, the caller's fields masked and every value cut to
+    something printable: a record logged whole (to recover it by hand), safely."""
+    shown = []
+    for key, value in pairs:
+        text = mask_number(str(value)) if key.lower() in CALLER_FIELDS else repr(value)
+        shown.append(f"{key}={_printable(text[:200])}")
+    return " ".join(shown)

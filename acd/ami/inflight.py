@@ -123,7 +123,9 @@ class InFlight:
             else:
                 pending.on_response(msg)
         else:
-            self._log.debug("AMI frame that is neither event nor response ignored: %r", msg)
+            # Its keys only: the values may carry a caller's number or name.
+            keys = tuple(key for key, _ in msg)
+            self._log.debug("AMI frame that is neither event nor response ignored: %r", keys)
 
     def _deliver_event(self, msg: Message) -> None:
         try:

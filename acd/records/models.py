@@ -344,8 +344,12 @@ def make_engine(url: str | URL, *, immediate_writes: bool = False, **kwargs: Any
     is waited out instead of failing, and - with `immediate_writes` - `BEGIN IMMEDIATE` so a
     write transaction takes the write lock up front; a deferred BEGIN that later upgrades its
     lock can fail with SQLITE_BUSY without the busy handler ever being consulted.
+
+    On every backend the statement parameters are kept out of error messages and logs
+    (`hide_parameters`): they hold caller numbers, which logs only ever show masked.
     """
     parsed = make_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(parsed, **kwargs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from acd.privacy import masked_fields
 from acd.records.batch import BUILDERS, Batch
 from acd.records.items import Record
 from acd.records.models import ensure_sqlite_dir, make_engine
@@ -201,11 +203,19 @@ class RecordWriter:
     ) -> None:
         """Write a refused batch item by item so one bad record cannot block the rest.
 
-        An item the database refuses on its own can never be written; it is logged in full,
-        so it can be recovered by hand, and skipped - the alternative is a queue stuck forever.
+        An item the database refuses on its own can never be written; it is logged field by
+        field (the caller's number and name masked), so it can be recovered by hand, and
+        skipped - the alternative is a queue stuck forever.
         """
         if len(batch) == 1:
-            self._log.error("record refused by the database, skipped: %r (%s)", batch[0], error)
+            item = batch[0]
+            fields = masked_fields(
+                (f.name, getattr(item, f.name)) for f in dataclasses.fields(item)
+            )
+            kind = type(item).__name__
+            self._log.error(
+                "record refused by the database, skipped: %s %s (%s)", kind, fields, error
+            )
             return
         for item in batch:
             await self._write_until_done(engine, [item])

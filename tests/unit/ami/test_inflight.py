@@ -127,3 +127,14 @@ async def test_action_ids_never_repeat() -> None:
     inflight = InFlight(Events(), LOG)
     ids = [inflight.open(collect=False)[0] for _ in range(100)]
     assert len(set(ids)) == 100
+
+
+def test_a_frame_that_is_neither_event_nor_response_is_logged_by_its_keys_only(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Whatever Asterisk sends may carry a caller's number: the debug line names the keys."""
+    inflight = InFlight(Events(), LOG)
+    with caplog.at_level(logging.DEBUG, logger=LOG.name):
+        inflight.dispatch(frame(CallerIDNum="13800138000", Channel="PJSIP/trunk-1"))
+    [line] = [r.getMessage() for r in caplog.records]
+    assert "CallerIDNum" in line and "13800138000" not in line

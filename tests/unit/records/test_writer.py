@@ -603,3 +603,18 @@ def test_submit_accepts_every_record_type(sqlite_url: str) -> None:
     for item in (_entry(), _state(0), _survey(), _ivr(), _callback(0), _message(0)):
         writer.submit(item)
     assert writer.pending == 6
+
+
+async def test_a_refused_record_is_logged_with_the_callers_number_masked(
+    url: str, writer: RecordWriter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Logged field by field so it can be recovered by hand, but caller numbers are
+    personal data: the log shows them masked, as every other log line does."""
+    bad = CallRecord("c9", "13800138000", cast(Any, None), "general", T0)  # NOT NULL violated
+    with caplog.at_level(logging.ERROR, logger="acd.records.writer"):
+        writer.submit(bad)
+        writer.submit(_state(0))
+        await _until(lambda: writer.pending == 0)
+    [line] = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert "call_id='c9'" in line and "caller=138******00" in line
+    assert "13800138000" not in line
