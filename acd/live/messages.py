@@ -221,12 +221,13 @@ class MessageMapper:
         self._ended[call_id] = (record.agent, record.queue)
         while len(self._ended) > RECENT_CALLS:
             self._ended.popitem(last=False)
+        at = record.ended_at if record.ended_at is not None else record.entered_at
         if record.disposition == Disposition.ABANDONED:
             self._call(
                 out,
                 "call.abandoned",
                 call_id,
-                record.ended_at or record.entered_at,
+                at,
                 wait_seconds=record.wait_seconds,
                 ringing_agent=record.agent,
             )
@@ -234,7 +235,7 @@ class MessageMapper:
             out,
             "call.ended",
             call_id,
-            record.ended_at or record.entered_at,
+            at,
             disposition=record.disposition,
             hangup_side=record.hangup_side,
             agent=record.agent,

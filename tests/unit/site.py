@@ -165,6 +165,44 @@ def write_site(directory: Path, data: dict[str, Any] | None = None) -> Path:
 HOTLINE = "home"
 
 
+def desk_site(prompts: tuple[str, ...], *, language: str = "zh", **centre: Any) -> Config:
+    """The smallest site where agents and a supervisor act: one hotline (in `language`) in
+    front of two queues on one skill, agents 1001 and 1002 and supervisor 1090, the given
+    prompts (each prompt's text is its name and language) and `centre` settings. For the
+    tests of agents' commands and of the engine's pieces, which need people, not routing."""
+    menu = {
+        "prompt": "menu",
+        "options": {"1": {"queue": "repairs"}},
+        "fallback": {"queue": "repairs"},
+    }
+    return Config.model_validate(
+        {
+            "centre": centre,
+            "skills": {"repairs": "Repairs"},
+            "queues": [
+                {"name": "repairs", "skills": {"repairs": 1}},
+                {"name": "billing", "skills": {"repairs": 1}},
+            ],
+            "agents": [
+                {"number": "1001"},
+                {"number": "1002"},
+                {"number": "1090", "role": "supervisor"},
+            ],
+            "prompts": {name: {"zh": f"{name} zh", "en": f"{name} en"} for name in prompts},
+            "hotlines": [
+                {
+                    "name": "home",
+                    "extension": "100",
+                    "language": language,
+                    "greeting": "hello",
+                    "menu": "main",
+                    "menus": {"main": menu},
+                }
+            ],
+        }
+    )
+
+
 def centre_config(rules: list[RuleConfig] | None = None) -> Config:
     """The centre the core's tests are written against: three queues (the defaults give the
     seeds' 15 s ring and 10 s wrap-up; general offers virtual hold), four agents and a

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from acd.config.models import Config
+from tests.unit.site import desk_site
 
 PROMPTS = ("menu", "hello", "agent_number", "agent_pin", "agent_done", "agent_failed")
 
@@ -13,33 +14,4 @@ PROMPTS = ("menu", "hello", "agent_number", "agent_pin", "agent_done", "agent_fa
 @pytest.fixture
 def config() -> Config:
     """A small site: two agents and a supervisor on two queues, three pause reasons."""
-    menu = {
-        "prompt": "menu",
-        "options": {"1": {"queue": "repairs"}},
-        "fallback": {"queue": "repairs"},
-    }
-    return Config.model_validate(
-        {
-            "centre": {"pause_reasons": {"1": "break", "2": "lunch", "5": "coaching"}},
-            "skills": {"repairs": "Repairs"},
-            "queues": [
-                {"name": "repairs", "skills": {"repairs": 1}},
-                {"name": "billing", "skills": {"repairs": 1}},
-            ],
-            "agents": [
-                {"number": "1001"},
-                {"number": "1002"},
-                {"number": "1090", "role": "supervisor"},
-            ],
-            "prompts": {name: {"zh": name, "en": name} for name in PROMPTS},
-            "hotlines": [
-                {
-                    "name": "home",
-                    "extension": "100",
-                    "greeting": "hello",
-                    "menu": "main",
-                    "menus": {"main": menu},
-                }
-            ],
-        }
-    )
+    return desk_site(PROMPTS, pause_reasons={"1": "break", "2": "lunch", "5": "coaching"})

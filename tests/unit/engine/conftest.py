@@ -17,6 +17,7 @@ from acd.engine.effects import Effector
 from acd.engine.translator import Translator
 from acd.records.items import Record
 from recordings.live import Recorder
+from tests.unit.site import desk_site
 
 PROMPTS = ("menu", "hello", "bye")
 
@@ -25,36 +26,7 @@ PROMPTS = ("menu", "hello", "bye")
 def config() -> Config:
     """One English hotline in front of two queues, two agents and a supervisor; every call
     recorded."""
-    menu = {
-        "prompt": "menu",
-        "options": {"1": {"queue": "repairs"}},
-        "fallback": {"queue": "repairs"},
-    }
-    return Config.model_validate(
-        {
-            "skills": {"repairs": "Repairs"},
-            "queues": [
-                {"name": "repairs", "skills": {"repairs": 1}},
-                {"name": "billing", "skills": {"repairs": 1}},
-            ],
-            "agents": [
-                {"number": "1001"},
-                {"number": "1002"},
-                {"number": "1090", "role": "supervisor"},
-            ],
-            "prompts": {name: {"zh": f"{name} zh", "en": f"{name} en"} for name in PROMPTS},
-            "hotlines": [
-                {
-                    "name": "home",
-                    "extension": "100",
-                    "language": "en",
-                    "greeting": "hello",
-                    "menu": "main",
-                    "menus": {"main": menu},
-                }
-            ],
-        }
-    )
+    return desk_site(PROMPTS, language="en")
 
 
 class FakeAmi:
